@@ -59,3 +59,4 @@ class Finding:
     end: int
     preview: str
     score: float | None = None
+    piece: int = -1  # index of the TextPiece it was found in (request scans), -1 otherwise

@@ -1,0 +1,204 @@
+"""From findings to decisions: block, rewrite (redact / pseudonymize / restore) or pass.
+
+`inspect_request` and `inspect_response` are what the addon calls for whole bodies; streams use
+StreamGuard, which shares `hit_effect` with `inspect_response` so both apply output rules alike.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .jsonpath import render, set_at
+from .model import Action, Finding, Phase, TextPiece
+from .providers.base import WireFormat
+from .pseudonyms import PseudonymVault
+from .scan import RuleSet, mask
+from .stream_matcher import Hit
+
+ACTION_ORDER = {Action.BLOCK: 0, Action.PSEUDONYMIZE: 1, Action.REDACT: 2, Action.LOG: 3}
+
+
+class UnreadableBody(ValueError):
+    """The body is not what the provider's format expects (the fail policy decides what happens)."""
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What to do with one body. `decision` is a bounded label for metrics and logs."""
+
+    decision: str  # allowed | blocked | redacted | pseudonymized | logged
+    findings: list[Finding] = field(default_factory=list)
+    body: bytes | None = None  # the rewritten body (enforce mode only), None when unchanged
+    model: str | None = None
+    stream: bool = False
+    incident: str = ""
+    blocked_by: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return self.decision == "blocked"
+
+
+def new_incident_id() -> str:
+    return secrets.token_hex(6)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise UnreadableBody(f"body is not JSON ({type(exc).__name__})") from None
+
+
+def dump_json(doc: Any) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def inspect_request(
+    ruleset: RuleSet,
+    fmt: WireFormat,
+    provider: str,
+    path: str,
+    body: bytes,
+    vault: PseudonymVault,
+    enforce: bool = True,
+) -> Verdict:
+    """Scan a request body. Raises UnreadableBody when it cannot be read in `fmt`."""
+    doc = decode_json(body)
+    try:
+        parsed = fmt.parse_request(path, doc)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UnreadableBody(f"not a {fmt.name} request: {exc}") from None
+    findings = ruleset.scan_pieces(parsed.pieces, Phase.REQUEST, provider, parsed.model)
+    verdict = Verdict("allowed", findings, model=parsed.model, stream=parsed.stream, incident=new_incident_id())
+    if not findings:
+        return verdict
+    blocking = sorted({f.rule_id for f in findings if f.action is Action.BLOCK})
+    if blocking:
+        verdict.decision = "blocked"
+        verdict.blocked_by = blocking
+        return verdict
+    changed = _rewrite_pieces(doc, parsed.pieces, findings, ruleset, vault) if enforce else False
+    kinds = {f.action for f in findings}
+    verdict.decision = (
+        "pseudonymized" if Action.PSEUDONYMIZE in kinds else "redacted" if Action.REDACT in kinds else "logged"
+    )
+    if changed:
+        verdict.body = dump_json(doc)
+    return verdict
+
+
+def _rewrite_pieces(
+    doc: Any, pieces: Sequence[TextPiece], findings: Sequence[Finding], ruleset: RuleSet, vault: PseudonymVault
+) -> bool:
+    by_piece: dict[int, list[Finding]] = {}
+    for finding in findings:
+        if finding.action in (Action.REDACT, Action.PSEUDONYMIZE) and finding.piece >= 0 and finding.end > finding.start:
+            by_piece.setdefault(finding.piece, []).append(finding)
+    for index, found in by_piece.items():
+        piece = pieces[index]
+        found.sort(key=lambda f: (f.start, -(f.end - f.start), ACTION_ORDER[f.action]))
+        parts: list[str] = []
+        cursor = 0
+        for finding in found:
+            if finding.start < cursor:
+                continue  # overlaps a span already replaced
+            parts.append(piece.text[cursor : finding.start])
+            value = piece.text[finding.start : finding.end]
+            rule = ruleset.by_id.get(finding.rule_id)
+            if finding.action is Action.PSEUDONYMIZE and rule is not None and rule.pseudonym:
+                parts.append(vault.placeholder(rule.pseudonym, value))
+            else:
+                parts.append(f"[REDACTED:{finding.rule_id}]")
+            cursor = finding.end
+        parts.append(piece.text[cursor:])
+        set_at(doc, piece.path, "".join(parts))
+    return bool(by_piece)
+
+
+def hit_effect(
+    hit: Hit, vault: PseudonymVault | None, enforce: bool, location: str
+) -> tuple[Finding | None, tuple[int, int, str] | None, str | None]:
+    """What one output match means: (finding to record, rewrite to apply, id of a blocking rule)."""
+    if hit.rule is None:  # a placeholder: restore it if this exchange issued it
+        value = vault.restore(hit.value) if vault else None
+        if value is None or not enforce:
+            return None, None, None
+        return None, (hit.start, hit.end, value), None
+    rule = hit.rule
+    finding = None
+    if not hit.continued:
+        preview = mask(hit.value, rule) if hit.value else "(held past the holdback cap)"
+        finding = Finding(rule.id, rule.action, rule.severity, Phase.RESPONSE, "assistant", location,
+                          hit.start, hit.end, preview)
+    if not enforce or rule.action is Action.LOG:
+        return finding, None, None
+    if rule.action is Action.BLOCK:
+        return finding, None, rule.id
+    return finding, (hit.start, hit.end, "" if hit.continued else f"[REDACTED:{rule.id}]"), None
+
+
+def inspect_response(
+    ruleset: RuleSet,
+    fmt: WireFormat,
+    path: str,
+    body: bytes,
+    vault: PseudonymVault | None,
+    enforce: bool = True,
+) -> Verdict:
+    """Scan a whole (non-streamed) reply: output rules, and restore this exchange's pseudonyms."""
+    doc = decode_json(body)
+    try:
+        pieces = fmt.response_pieces(path, doc)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UnreadableBody(f"not a {fmt.name} reply: {exc}") from None
+    verdict = Verdict("allowed")
+    matcher = ruleset.stream_matcher()
+    changed = False
+    for piece in pieces:
+        scan = matcher.channel(len(piece.text) + 1)
+        rewrites: list[tuple[int, int, str]] = []
+        for hit in scan.push(piece.text, final=True):
+            finding, rewrite, blocker = hit_effect(hit, vault, enforce, render(piece.path))
+            if finding is not None:
+                verdict.findings.append(finding)
+            if rewrite is not None:
+                rewrites.append(rewrite)
+            if blocker is not None:
+                verdict.blocked_by.append(blocker)
+        if rewrites:
+            set_at(doc, piece.path, rewrite_text(piece.text, 0, rewrites))
+            changed = True
+    if verdict.blocked_by:
+        verdict.decision = "blocked"
+    elif verdict.findings:
+        kinds = {f.action for f in verdict.findings}
+        verdict.decision = "redacted" if kinds & {Action.REDACT, Action.PSEUDONYMIZE} else "logged"
+    if changed and not verdict.blocked:
+        verdict.body = dump_json(doc)
+    return verdict
+
+
+def rewrite_text(text: str, offset: int, rewrites: list[tuple[int, int, str]]) -> str:
+    """Apply channel rewrites to the slice of the channel [offset, offset+len(text)) that `text` holds.
+
+    The replacement string lands in the piece holding the start of the span; the rest of the span is
+    cut from whichever pieces hold it.
+    """
+    end = offset + len(text)
+    parts: list[str] = []
+    cursor = offset
+    for start, stop, replacement in rewrites:
+        if stop <= offset or start >= end:
+            continue
+        if start > cursor:
+            parts.append(text[cursor - offset : start - offset])
+        if start >= offset:
+            parts.append(replacement)
+        cursor = max(cursor, min(stop, end))
+    parts.append(text[cursor - offset :])
+    return "".join(parts)

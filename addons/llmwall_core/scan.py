@@ -1,0 +1,253 @@
+"""The compiled rule set and its scanners.
+
+Whole texts (request pieces, non-streamed replies) are scanned per rule behind a keyword prefilter, so
+the cost follows the rules whose keywords occur, not the number of rules. Streams use `StreamMatcher`
+(stream_matcher.py), built from the same rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+from collections.abc import Iterable, Sequence
+
+import regex
+
+from .jsonpath import render
+from .model import Action, Finding, Phase, TextPiece
+from .normalize import View, deobfuscated, normalized
+from .rules import Rule, RuleError
+
+SECRET_TAGS = frozenset({"secret", "pii", "canary"})
+_BASE64_RUN = regex.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+_MAX_BASE64_DECODES = 32
+
+
+def mask(value: str, rule: Rule) -> str:
+    """A preview that never shows a secret: sensitive values keep 2 characters and their length;
+    attack phrases (not secret) are shown shortened so an operator can judge the finding."""
+    if SECRET_TAGS.intersection(rule.tags) or rule.action in (Action.REDACT, Action.PSEUDONYMIZE):
+        head = value[:2] if len(value) >= 8 else ""
+        return f"{head}…[{len(value)} chars]"
+    flat = " ".join(value.split())
+    return flat if len(flat) <= 48 else flat[:45] + "…"
+
+
+class _Views:
+    """Lazily built views of one text: each costs nothing until a rule asks for it."""
+
+    __slots__ = ("raw", "_normalized", "_deobfuscated")
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self._normalized: View | None = None
+        self._deobfuscated: View | None = None
+
+    def get(self, name: str) -> View:
+        if name == "raw":
+            return View(self.raw, [])
+        if self._normalized is None:
+            self._normalized = normalized(self.raw)
+        if name == "normalized":
+            return self._normalized
+        if self._deobfuscated is None:
+            self._deobfuscated = deobfuscated(self._normalized)
+        return self._deobfuscated
+
+
+class RuleSet:
+    """All rules of one load, compiled per phase. Immutable once built: a live stream keeps its own."""
+
+    def __init__(self, rules: Sequence[Rule], version: str = "", files: Sequence[str] = ()) -> None:
+        self.rules = list(rules)
+        self.version = version
+        self.files = list(files)
+        self.by_id = {rule.id: rule for rule in self.rules}
+        self._pattern: dict[Phase, list[Rule]] = {}
+        self._always: dict[Phase, list[Rule]] = {}
+        self._keyword_rules: dict[Phase, dict[str, list[Rule]]] = {}
+        self._keyword_re: dict[Phase, regex.Pattern[str] | None] = {}
+        self.scorers: dict[Phase, list[Rule]] = {}
+        self.policies = [r for r in self.rules if r.kind in ("provider_allowlist", "model_allowlist", "max_prompt_chars")]
+        for phase in Phase:
+            pattern_rules = [r for r in self.rules if r.kind == "pattern" and phase in r.phases]
+            self._pattern[phase] = pattern_rules
+            self._always[phase] = [r for r in pattern_rules if not r.keywords]
+            index: dict[str, list[Rule]] = {}
+            for rule in pattern_rules:
+                for keyword in rule.keywords:
+                    index.setdefault(keyword, []).append(rule)
+            self._keyword_rules[phase] = index
+            self._keyword_re[phase] = (
+                regex.compile("|".join(regex.escape(k) for k in sorted(index, key=len, reverse=True)), regex.I)
+                if index
+                else None
+            )
+            self.scorers[phase] = [r for r in self.rules if r.kind == "scorer" and phase in r.phases]
+        self._stream_matcher = None
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def pattern_rules(self, phase: Phase) -> list[Rule]:
+        return self._pattern[phase]
+
+    # -- whole-text scanning -------------------------------------------------------------------------
+
+    def scan_text(self, text: str, phase: Phase = Phase.REQUEST, role: str = "user") -> list[Finding]:
+        """Scan one text as if it were a single piece with `role` (used by the eval and examples)."""
+        return self.scan_pieces([TextPiece(role=role, path=(), text=text)], phase)
+
+    def scan_pieces(
+        self,
+        pieces: Sequence[TextPiece],
+        phase: Phase,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> list[Finding]:
+        """Every finding in `pieces`, in piece order. Offsets point into each piece's original text."""
+        findings: list[Finding] = []
+        for index, piece in enumerate(pieces):
+            if piece.text:
+                findings.extend(self._scan_piece(index, piece, phase, provider, model))
+        if phase is Phase.REQUEST and self.policies:
+            findings.extend(self._policy_findings(pieces, provider, model))
+        return findings
+
+    def _candidates(self, views: _Views, phase: Phase) -> list[Rule]:
+        rules = list(self._always[phase])
+        keyword_re = self._keyword_re[phase]
+        if keyword_re is None:
+            return rules
+        text = views.get("normalized").text
+        hits = {m.group().lower() for m in keyword_re.finditer(text, overlapped=False)}
+        if not hits:
+            return rules
+        seen = {id(r) for r in rules}
+        index = self._keyword_rules[phase]
+        for keyword in hits:
+            for rule in index.get(keyword, ()):
+                if id(rule) not in seen:
+                    seen.add(id(rule))
+                    rules.append(rule)
+        return rules
+
+    def _scan_piece(
+        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None
+    ) -> list[Finding]:
+        views = _Views(piece.text)
+        location = render(piece.path)
+        findings: list[Finding] = []
+        for rule in self._candidates(views, phase):
+            if not rule.applies(piece.role, provider, model):
+                continue
+            findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index))
+        findings.extend(self._base64_findings(index, piece, phase, provider, model, location))
+        for rule in self.scorers[phase]:
+            if rule.applies(piece.role, provider, model):
+                score = rule.scorer.score(views.get("normalized").text)
+                if score >= rule.threshold:
+                    findings.append(
+                        Finding(rule.id, rule.action, rule.severity, phase, piece.role, location, 0,
+                                len(piece.text), f"score {score:.2f}", score=round(score, 4), piece=index)
+                    )
+        return findings
+
+    @staticmethod
+    def _rule_findings(
+        rule: Rule, views: _Views, phase: Phase, role: str, location: str, index: int
+    ) -> Iterable[Finding]:
+        view = views.get(rule.view)
+        assert rule.pattern is not None
+        for match in rule.pattern.finditer(view.text):
+            start, end = rule.value_span(match)
+            if end <= start:
+                continue
+            value = view.text[start:end]
+            if not rule.accepts(value):
+                continue
+            o_start, o_end = view.span_to_original(start, end)
+            yield Finding(rule.id, rule.action, rule.severity, phase, role, location, o_start, o_end,
+                          mask(value, rule), piece=index)
+
+    def _base64_findings(
+        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None, location: str
+    ) -> list[Finding]:
+        """Decode base64 runs that hold text and scan them too; a finding covers the whole run."""
+        findings: list[Finding] = []
+        for count, run in enumerate(_BASE64_RUN.finditer(piece.text)):
+            if count >= _MAX_BASE64_DECODES:
+                break
+            decoded = _decode_text(run.group())
+            if decoded is None:
+                continue
+            inner = _Views(decoded)
+            for rule in self._candidates(inner, phase):
+                if rule.view == "raw" or not rule.applies(piece.role, provider, model):
+                    continue
+                for found in self._rule_findings(rule, inner, phase, piece.role, location, index):
+                    findings.append(Finding(found.rule_id, found.action, found.severity, phase, piece.role,
+                                            location + " (base64)", run.start(), run.end(),
+                                            "base64:" + found.preview, piece=index))
+        return findings
+
+    def _policy_findings(self, pieces: Sequence[TextPiece], provider: str | None, model: str | None) -> list[Finding]:
+        findings = []
+        total = sum(len(p.text) for p in pieces)
+        for rule in self.policies:
+            if not rule.applies(None, provider, model):
+                continue
+            preview = ""
+            if rule.kind == "provider_allowlist" and provider is not None:
+                if not any(fnmatch.fnmatchcase(provider, g) for g in rule.allow_list):
+                    preview = f"provider {provider}"
+            elif rule.kind == "model_allowlist" and model is not None:
+                if not any(fnmatch.fnmatchcase(model, g) for g in rule.allow_list):
+                    preview = f"model {model[:64]}"
+            elif rule.kind == "max_prompt_chars" and rule.limit is not None and total > rule.limit:
+                preview = f"{total} chars > {rule.limit}"
+            if preview:
+                findings.append(Finding(rule.id, rule.action, rule.severity, Phase.REQUEST, "other", "request",
+                                        0, 0, preview))
+        return findings
+
+    # -- streams ---------------------------------------------------------------------------------------
+
+    def stream_matcher(self):
+        """The incremental matcher for response streams, compiled once per rule set."""
+        if self._stream_matcher is None:
+            from .stream_matcher import StreamMatcher
+
+            self._stream_matcher = StreamMatcher(self.pattern_rules(Phase.RESPONSE))
+        return self._stream_matcher
+
+    # -- self-test ------------------------------------------------------------------------------------
+
+    def check_examples(self) -> None:
+        """Run every rule's examples; raise RuleError for the first that misbehaves."""
+        for rule in self.rules:
+            if not (rule.examples_match or rule.examples_no_match):
+                continue
+            alone = RuleSet([rule])
+            phase = Phase.REQUEST if Phase.REQUEST in rule.phases else Phase.RESPONSE
+            role = next(iter(sorted(rule.roles))) if rule.roles else "user"
+            for text in rule.examples_match:
+                if not any(f.rule_id == rule.id for f in alone.scan_text(text, phase, role)):
+                    raise RuleError(rule.source, rule.line, rule.id, f"example should match but does not: {text[:60]!r}")
+            for text in rule.examples_no_match:
+                if any(f.rule_id == rule.id for f in alone.scan_text(text, phase, role)):
+                    raise RuleError(rule.source, rule.line, rule.id, f"example should not match but does: {text[:60]!r}")
+
+
+def _decode_text(candidate: str) -> str | None:
+    """The decoded text of a base64 run, or None when it is not mostly printable UTF-8."""
+    try:
+        raw = base64.b64decode(candidate + "=" * (-len(candidate) % 4), validate=False)
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    if len(text) < 8 or printable < 0.9 * len(text):
+        return None
+    return text
