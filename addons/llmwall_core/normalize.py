@@ -96,9 +96,10 @@ def normalized(text: str) -> View:
         view_len += start - last
         for i in range(start, end):
             folded = _fold_char(text[i])
-            if len(folded) != 1 or folded != text[i]:
+            if len(folded) != 1:
                 out.append(folded)
-                breaks.append((view_len, i))
+                for k in range(len(folded)):  # every char of an expansion maps back to its source
+                    breaks.append((view_len + k, i))
                 view_len += len(folded)
                 breaks.append((view_len, i + 1))
             else:
@@ -110,17 +111,17 @@ def normalized(text: str) -> View:
 
 
 def _compact(breaks: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Drop breaks that do not change the offset difference, and keep the last one per view index."""
+    """Keep the last break per view index, then only those that change the offset difference."""
+    last: dict[int, int] = {}
+    for view_at, orig_at in breaks:
+        last[view_at] = orig_at
     result: list[tuple[int, int]] = []
     delta = 0
-    for view_at, orig_at in breaks:
-        if orig_at - view_at == delta and (not result or result[-1][0] != view_at):
-            continue
-        if result and result[-1][0] == view_at:
-            result[-1] = (view_at, orig_at)
-        else:
+    for view_at in sorted(last):
+        orig_at = last[view_at]
+        if orig_at - view_at != delta:
             result.append((view_at, orig_at))
-        delta = orig_at - view_at
+            delta = orig_at - view_at
     return result
 
 

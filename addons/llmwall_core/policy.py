@@ -157,10 +157,9 @@ def inspect_response(
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableBody(f"not a {fmt.name} reply: {exc}") from None
     verdict = Verdict("allowed")
-    matcher = ruleset.stream_matcher()
     changed = False
     for piece in pieces:
-        scan = matcher.channel(len(piece.text) + 1)
+        scan = ruleset.stream_matcher(piece.role).channel(len(piece.text) + 1)
         rewrites: list[tuple[int, int, str]] = []
         for hit in scan.push(piece.text, final=True):
             finding, rewrite, blocker = hit_effect(hit, vault, enforce, render(piece.path))

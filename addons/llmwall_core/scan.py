@@ -85,7 +85,7 @@ class RuleSet:
                 else None
             )
             self.scorers[phase] = [r for r in self.rules if r.kind == "scorer" and phase in r.phases]
-        self._stream_matcher = None
+        self._stream_matchers: dict[str, object] = {}
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -214,13 +214,15 @@ class RuleSet:
 
     # -- streams ---------------------------------------------------------------------------------------
 
-    def stream_matcher(self):
-        """The incremental matcher for response streams, compiled once per rule set."""
-        if self._stream_matcher is None:
+    def stream_matcher(self, role: str = "assistant"):
+        """The incremental matcher for reply text of `role` (assistant or tool_call), compiled once."""
+        matcher = self._stream_matchers.get(role)
+        if matcher is None:
             from .stream_matcher import StreamMatcher
 
-            self._stream_matcher = StreamMatcher(self.pattern_rules(Phase.RESPONSE))
-        return self._stream_matcher
+            rules = [r for r in self.pattern_rules(Phase.RESPONSE) if r.roles is None or role in r.roles]
+            matcher = self._stream_matchers[role] = StreamMatcher(rules)
+        return matcher
 
     # -- self-test ------------------------------------------------------------------------------------
 

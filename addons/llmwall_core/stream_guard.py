@@ -51,7 +51,7 @@ class StreamGuard:
     ) -> None:
         self.codec = codec
         self.framer = framer
-        self.matcher = ruleset.stream_matcher()
+        self.ruleset = ruleset
         self.vault = vault
         self.max_holdback = max_holdback
         self.enforce = enforce
@@ -124,7 +124,8 @@ class StreamGuard:
         for index, delta in enumerate(decoded.deltas):
             channel = self.channels.get(delta.channel)
             if channel is None:
-                channel = self.channels[delta.channel] = _Channel(self.matcher.channel(self.max_holdback))
+                matcher = self.ruleset.stream_matcher(delta.role)
+                channel = self.channels[delta.channel] = _Channel(matcher.channel(self.max_holdback))
             start = channel.scan.end
             self._push(delta.channel, channel, delta.text)
             spans.append((index, delta.channel, start, start + len(delta.text)))
@@ -208,7 +209,7 @@ class StreamGuard:
             return False
         channel = self.channels.get(key)
         if channel is None:  # text we never saw streamed: scan it whole
-            channel = _Channel(self.matcher.channel(len(text) + 1))
+            channel = _Channel(self.ruleset.stream_matcher().channel(len(text) + 1))
             for hit in channel.scan.push(text, final=True):
                 self._apply(key, channel, hit)
         if not channel.rewrites:

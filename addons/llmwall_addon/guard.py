@@ -1,0 +1,316 @@
+"""The llmwall addon: recognise LLM provider traffic, enforce the rules on requests and replies.
+
+A thin adapter from mitmproxy hooks to llmwall_core. Non-provider flows return at the first guard of
+every hook: no body is read, nothing is scanned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from mitmproxy import ctx, exceptions, http
+
+from llmwall_core.model import Finding
+from llmwall_core.policy import UnreadableBody, Verdict, inspect_request, inspect_response
+from llmwall_core.providers import get_format
+from llmwall_core.providers.base import WireFormat
+from llmwall_core.providers.routes import Route, match_route
+from llmwall_core.pseudonyms import PseudonymVault
+from llmwall_core.rules import RuleError, load_rules
+from llmwall_core.scan import RuleSet
+from llmwall_core.stream_guard import StreamGuard
+
+from .options import OPTIONS, Settings, parse_settings
+from .streaming import GuardedStream, make_decoder
+
+log = logging.getLogger("llmwall")
+
+THREAD_SCAN_BYTES = 64 * 1024  # bodies larger than this are scanned off the event loop
+STREAM_TYPES = ("text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq")
+
+
+@dataclass(slots=True)
+class Exchange:
+    """Per-flow state, kept from request headers until the flow ends."""
+
+    route: Route
+    fmt: WireFormat
+    rules: RuleSet
+    started: float
+    vault: PseudonymVault = field(default_factory=PseudonymVault)
+    request_verdict: Verdict | None = None
+    synthetic: bool = False  # the response is llmwall's own (a block): do not scan it
+    stream: GuardedStream | None = None
+    findings: list[Finding] = field(default_factory=list)
+    decision: str = "allowed"
+    first_chunk_at: float | None = None
+
+
+class LLMWall:
+    """Guards requests to LLM providers and their replies, streamed or not."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.rules: RuleSet | None = None
+        self.exchanges: dict[str, Exchange] = {}
+
+    # -- options ------------------------------------------------------------------------------------
+
+    def load(self, loader) -> None:
+        for name, typespec, default, help_text in OPTIONS:
+            loader.add_option(name, typespec, default, help_text)
+
+    def configure(self, updated: set[str]) -> None:
+        if not any(name.startswith("llmwall_") for name in updated):
+            return
+        settings = parse_settings(ctx.options)
+        if self.rules is None or "llmwall_rules" in updated:
+            try:
+                rules = load_rules(settings.rules)
+            except RuleError as exc:
+                raise exceptions.OptionsError(f"llmwall: rules not loaded: {exc}") from None
+            except OSError as exc:
+                raise exceptions.OptionsError(f"llmwall: cannot read rules: {exc}") from None
+            self.rules = rules
+            log.info("llmwall: %d rules loaded from %d file(s), version %s", len(rules), len(rules.files),
+                     rules.version)
+        self.settings = settings
+
+    # -- requests -----------------------------------------------------------------------------------
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or self.settings is None or self.rules is None:
+            return
+        route = match_route(flow.request.host, flow.request.port, self.settings.providers)
+        if route is None:
+            return
+        self.exchanges[flow.id] = Exchange(route, get_format(route.format), self.rules, time.monotonic())
+        flow.request.anticomp()  # ask for identity so a reply can be rewritten without re-compressing
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        exchange = self.exchanges.get(flow.id)
+        if exchange is None or flow.response or flow.error:
+            return
+        settings = self.settings
+        assert settings is not None
+        if flow.request.method in ("GET", "HEAD", "OPTIONS", "DELETE") and not flow.request.raw_content:
+            return
+        if flow.request.raw_content is None:
+            self._unscannable(flow, exchange, 413, "request body was streamed (stream_large_bodies); it could not be scanned")
+            return
+        if len(flow.request.raw_content) > settings.max_body:
+            self._unscannable(flow, exchange, 413, f"request body is larger than llmwall_max_body ({settings.max_body} bytes)")
+            return
+        try:
+            body = flow.request.get_content(strict=True)
+        except ValueError:
+            self._unscannable(flow, exchange, 400, "request body could not be decoded (Content-Encoding)")
+            return
+        if body is None or len(body) > settings.max_body:
+            self._unscannable(flow, exchange, 413, f"decoded request body is larger than llmwall_max_body ({settings.max_body} bytes)")
+            return
+        if not body:
+            return
+        args = (exchange.rules, exchange.fmt, exchange.route.provider, flow.request.path, body, exchange.vault,
+                settings.enforce)
+        try:
+            if len(body) > THREAD_SCAN_BYTES:
+                verdict = await asyncio.to_thread(inspect_request, *args)
+            else:
+                verdict = inspect_request(*args)
+        except UnreadableBody as exc:
+            self._unscannable(flow, exchange, 400, f"request could not be read: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - an internal error follows llmwall_fail
+            log.exception("llmwall: scanning failed")
+            self._unscannable(flow, exchange, 500, f"request could not be scanned ({type(exc).__name__})")
+            return
+        exchange.request_verdict = verdict
+        exchange.findings.extend(verdict.findings)
+        exchange.decision = verdict.decision
+        if verdict.blocked and settings.enforce:
+            message = (f"llmwall blocked this request (rules: {', '.join(verdict.blocked_by)}; "
+                       f"incident {verdict.incident})")
+            self._respond_error(flow, exchange, 403, message, "llmwall_blocked")
+        elif verdict.body is not None:
+            flow.request.content = verdict.body
+        self._annotate(flow, exchange)
+
+    def _unscannable(self, flow: http.HTTPFlow, exchange: Exchange, status: int, reason: str) -> None:
+        assert self.settings is not None
+        log.warning("llmwall: %s %s: %s (llmwall_fail=%s)", exchange.route.provider, flow.request.path[:80],
+                    reason, "open" if self.settings.fail_open else "closed")
+        if self.settings.fail_open or not self.settings.enforce:
+            exchange.decision = "unscanned"
+            self._annotate(flow, exchange, note=f"not scanned: {reason}")
+            return
+        exchange.decision = "refused"
+        self._respond_error(flow, exchange, status, f"llmwall refused this request: {reason}", "llmwall_unscannable")
+        self._annotate(flow, exchange, note=reason)
+
+    def _respond_error(self, flow: http.HTTPFlow, exchange: Exchange, status: int, message: str, code: str) -> None:
+        body = exchange.fmt.error_body(status, message, code)
+        flow.response = http.Response.make(status, body, {"content-type": "application/json"})
+        exchange.synthetic = True
+        flow.marked = ":no_entry:"
+
+    # -- responses ----------------------------------------------------------------------------------
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        exchange = self.exchanges.get(flow.id)
+        if exchange is None or exchange.synthetic or flow.response is None:
+            return
+        response = flow.response
+        content_type = response.headers.get("content-type", "").lower()
+        codec = None
+        if response.status_code < 400 or any(t in content_type for t in STREAM_TYPES):
+            codec = exchange.fmt.stream_codec(flow.request.path, content_type)
+        if codec is None:
+            return  # not a stream we understand: buffered, and scanned whole in `response`
+        assert self.settings is not None
+        from llmwall_core.framing import make_framer
+
+        try:
+            decoder = make_decoder(response.headers.get("content-encoding", ""))
+        except ValueError as exc:
+            log.warning("llmwall: %s", exc)
+            decoder = None
+            if not self.settings.fail_open:
+                codec_error = codec.error_event(f"llmwall cannot scan this stream: {exc}", "llmwall_unscannable")
+                response.stream = _Refuse(codec_error)
+                return
+        if decoder is not None:
+            del response.headers["content-encoding"]  # we forward the decoded bytes (see README)
+        if "content-length" in response.headers:
+            del response.headers["content-length"]  # rewrites change the length
+            if response.http_version == "HTTP/1.1":
+                response.headers["transfer-encoding"] = "chunked"
+        guard = StreamGuard(codec, make_framer(codec.framing), exchange.rules, exchange.vault,
+                            self.settings.max_holdback, self.settings.enforce)
+        exchange.stream = GuardedStream(guard, decoder, self.settings.fail_open, self._on_stream_chunk(exchange))
+        response.stream = exchange.stream
+
+    def _on_stream_chunk(self, exchange: Exchange):
+        def observe(stream: GuardedStream, out: list[bytes]) -> None:
+            if out and exchange.first_chunk_at is None:
+                exchange.first_chunk_at = time.monotonic()
+
+        return observe
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        exchange = self.exchanges.pop(flow.id, None)
+        if exchange is None or exchange.synthetic or flow.response is None:
+            return
+        if exchange.stream is not None:
+            self._finish_stream(flow, exchange)
+            return
+        await self._scan_reply(flow, exchange)
+
+    async def _scan_reply(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        response = flow.response
+        assert response is not None and self.settings is not None
+        if response.status_code >= 400 or "json" not in response.headers.get("content-type", "").lower():
+            return
+        if response.raw_content is None or len(response.raw_content) > self.settings.max_body:
+            self._annotate(flow, exchange, note="reply too large to scan")
+            return
+        try:
+            body = response.get_content(strict=True)
+        except ValueError:
+            self._annotate(flow, exchange, note="reply could not be decoded")
+            return
+        if not body:
+            return
+        args = (exchange.rules, exchange.fmt, flow.request.path, body, exchange.vault, self.settings.enforce)
+        try:
+            if len(body) > THREAD_SCAN_BYTES:
+                verdict = await asyncio.to_thread(inspect_response, *args)
+            else:
+                verdict = inspect_response(*args)
+        except UnreadableBody:
+            return  # not a reply shape we know (e.g. a list endpoint): nothing to scan
+        except Exception:  # noqa: BLE001
+            log.exception("llmwall: scanning the reply failed")
+            if not self.settings.fail_open:
+                self._replace_reply(flow, exchange, 502, "llmwall could not scan the reply")
+            return
+        exchange.findings.extend(verdict.findings)
+        if verdict.blocked:
+            self._replace_reply(flow, exchange, 403, f"llmwall blocked the reply (rules: {', '.join(verdict.blocked_by)})")
+            exchange.decision = "blocked"
+        elif verdict.body is not None:
+            response.content = verdict.body
+            if verdict.decision != "allowed" and exchange.decision == "allowed":
+                exchange.decision = verdict.decision
+        self._annotate(flow, exchange)
+
+    def _replace_reply(self, flow: http.HTTPFlow, exchange: Exchange, status: int, message: str) -> None:
+        assert flow.response is not None
+        flow.response.status_code = status
+        flow.response.headers["content-type"] = "application/json"
+        flow.response.content = exchange.fmt.error_body(status, message, "llmwall_blocked")
+        flow.marked = ":no_entry:"
+
+    def _finish_stream(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        stream = exchange.stream
+        assert stream is not None
+        guard = stream.guard
+        exchange.findings.extend(guard.findings)
+        if guard.blocked_by is not None:
+            exchange.decision = "blocked"
+            flow.marked = ":no_entry:"
+        elif guard.findings and exchange.decision == "allowed":
+            exchange.decision = "redacted"
+        self._annotate(flow, exchange)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        exchange = self.exchanges.pop(flow.id, None)
+        if exchange is None:
+            return
+        if exchange.stream is not None:
+            exchange.findings.extend(exchange.stream.guard.findings)
+        self._annotate(flow, exchange, note=f"connection error: {flow.error.msg if flow.error else 'unknown'}")
+
+    # -- annotations --------------------------------------------------------------------------------
+
+    def _annotate(self, flow: http.HTTPFlow, exchange: Exchange, note: str | None = None) -> None:
+        """Findings on the flow for mitmweb (comment, marker) and in the log; never a raw value."""
+        lines = [f"llmwall: {exchange.decision} ({exchange.route.provider})"]
+        seen: set[tuple[str, str, str]] = set()
+        for finding in exchange.findings:
+            key = (finding.rule_id, finding.location, finding.preview)
+            if key in seen:
+                continue
+            seen.add(key)
+            lines.append(f"- {finding.phase.value} {finding.action.value} {finding.rule_id} at {finding.location}: "
+                         f"{finding.preview}")
+        if note:
+            lines.append(f"- {note}")
+        flow.comment = "\n".join(lines[:50])
+        if exchange.findings and not flow.marked:
+            flow.marked = ":warning:"
+        flow.metadata["llmwall"] = {
+            "provider": exchange.route.provider,
+            "decision": exchange.decision,
+            "rules": sorted({f.rule_id for f in exchange.findings}),
+        }
+        if exchange.findings or note:
+            log.info("llmwall: %s %s %s%s", exchange.decision, exchange.route.provider, flow.request.path[:80],
+                     "".join(f" [{f.rule_id}: {f.preview}]" for f in exchange.findings[:10]))
+
+
+class _Refuse:
+    """A stream callable that replaces an unscannable stream with one error event."""
+
+    def __init__(self, error_event: bytes) -> None:
+        self.error_event = error_event
+        self.sent = False
+
+    def __call__(self, chunk: bytes) -> bytes | list[bytes]:
+        if self.sent:
+            return b"" if chunk == b"" else []
+        self.sent = True
+        return self.error_event

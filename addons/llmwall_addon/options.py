@@ -1,0 +1,61 @@
+"""llmwall's mitmproxy options: declared once, parsed once in `configure` into a frozen Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mitmproxy import exceptions
+
+from llmwall_core.providers.routes import ExtraHost, parse_extra_host
+
+DEFAULT_RULES = str(Path(__file__).resolve().parents[2] / "rules")
+
+# (name, type, default, help)
+OPTIONS: tuple[tuple[str, type, object, str], ...] = (
+    ("llmwall_rules", Sequence[str], [DEFAULT_RULES], "Rule files or folders (YAML). Default: the repository's rules/."),
+    ("llmwall_mode", str, "enforce", "enforce: block and rewrite; monitor: decide, log and annotate, change nothing."),
+    ("llmwall_fail", str, "closed", "closed: refuse provider requests that cannot be parsed or scanned; open: let them through."),
+    ("llmwall_providers", Sequence[str], [], "Extra provider hosts, host[:port]=format (openai, anthropic, gemini, ollama)."),
+    ("llmwall_max_holdback", int, 512, "Most characters of a stream held back while a match is undecided."),
+    ("llmwall_max_body", int, 8 * 1024 * 1024, "Largest request or reply body scanned, in bytes; larger ones follow llmwall_fail."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    rules: tuple[str, ...]
+    enforce: bool
+    fail_open: bool
+    providers: tuple[ExtraHost, ...]
+    max_holdback: int
+    max_body: int
+
+
+def parse_settings(opts) -> Settings:
+    """Validate the llmwall options; raise OptionsError with a message a user can act on."""
+    mode = opts.llmwall_mode
+    if mode not in ("enforce", "monitor"):
+        raise exceptions.OptionsError(f"llmwall_mode must be 'enforce' or 'monitor', not {mode!r}")
+    fail = opts.llmwall_fail
+    if fail not in ("closed", "open"):
+        raise exceptions.OptionsError(f"llmwall_fail must be 'closed' or 'open', not {fail!r}")
+    try:
+        providers = tuple(parse_extra_host(spec) for spec in opts.llmwall_providers)
+    except ValueError as exc:
+        raise exceptions.OptionsError(f"llmwall_providers: {exc}") from None
+    if opts.llmwall_max_holdback < 16:
+        raise exceptions.OptionsError("llmwall_max_holdback must be at least 16 characters")
+    if opts.llmwall_max_body < 1024:
+        raise exceptions.OptionsError("llmwall_max_body must be at least 1024 bytes")
+    if not opts.llmwall_rules:
+        raise exceptions.OptionsError("llmwall_rules is empty: name at least one rule file or folder")
+    return Settings(
+        rules=tuple(opts.llmwall_rules),
+        enforce=mode == "enforce",
+        fail_open=fail == "open",
+        providers=providers,
+        max_holdback=opts.llmwall_max_holdback,
+        max_body=opts.llmwall_max_body,
+    )
