@@ -10,8 +10,10 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from mitmproxy import ctx, exceptions, http
+from mitmproxy.hooks import UpdateHook
 
 from llmwall_core.model import Finding
 from llmwall_core.policy import UnreadableBody, Verdict, inspect_request, inspect_response
@@ -23,8 +25,10 @@ from llmwall_core.rules import RuleError, load_rules
 from llmwall_core.scan import RuleSet
 from llmwall_core.stream_guard import StreamGuard
 
+from .audit import AuditWriter
 from .options import OPTIONS, Settings, parse_settings
 from .streaming import GuardedStream, make_decoder
+from .telemetry import Telemetry
 
 log = logging.getLogger("llmwall")
 
@@ -47,6 +51,9 @@ class Exchange:
     findings: list[Finding] = field(default_factory=list)
     decision: str = "allowed"
     first_chunk_at: float | None = None
+    scan_seconds: float = 0.0
+    reported_findings: int = 0
+    ended: bool = False
 
 
 class LLMWall:
@@ -56,6 +63,8 @@ class LLMWall:
         self.settings: Settings | None = None
         self.rules: RuleSet | None = None
         self.exchanges: dict[str, Exchange] = {}
+        self.telemetry = Telemetry()
+        self.audit: AuditWriter | None = None
 
     # -- options ------------------------------------------------------------------------------------
 
@@ -75,9 +84,28 @@ class LLMWall:
             except OSError as exc:
                 raise exceptions.OptionsError(f"llmwall: cannot read rules: {exc}") from None
             self.rules = rules
+            self.telemetry.rules_loaded.set(len(rules))
+            self.telemetry.health = {"status": "ok", "rules": len(rules), "rules_version": rules.version}
             log.info("llmwall: %d rules loaded from %d file(s), version %s", len(rules), len(rules.files),
                      rules.version)
+        old = self.settings
+        if old is None or (old.metrics_host, old.metrics_port) != (settings.metrics_host, settings.metrics_port):
+            try:
+                self.telemetry.serve(settings.metrics_host, settings.metrics_port)
+            except OSError as exc:
+                raise exceptions.OptionsError(
+                    f"llmwall: cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: {exc}"
+                ) from None
+        if old is None or old.audit_log != settings.audit_log:
+            if self.audit is not None:
+                self.audit.close()
+            self.audit = AuditWriter(settings.audit_log) if settings.audit_log else None
         self.settings = settings
+
+    def done(self) -> None:
+        self.telemetry.stop()
+        if self.audit is not None:
+            self.audit.close()
 
     # -- requests -----------------------------------------------------------------------------------
 
@@ -116,6 +144,7 @@ class LLMWall:
             return
         args = (exchange.rules, exchange.fmt, exchange.route.provider, flow.request.path, body, exchange.vault,
                 settings.enforce)
+        started = time.perf_counter()
         try:
             if len(body) > THREAD_SCAN_BYTES:
                 verdict = await asyncio.to_thread(inspect_request, *args)
@@ -128,6 +157,8 @@ class LLMWall:
             log.exception("llmwall: scanning failed")
             self._unscannable(flow, exchange, 500, f"request could not be scanned ({type(exc).__name__})")
             return
+        exchange.scan_seconds += time.perf_counter() - started
+        self.telemetry.scan_seconds.labels("request").observe(time.perf_counter() - started)
         exchange.request_verdict = verdict
         exchange.findings.extend(verdict.findings)
         exchange.decision = verdict.decision
@@ -190,24 +221,45 @@ class LLMWall:
                 response.headers["transfer-encoding"] = "chunked"
         guard = StreamGuard(codec, make_framer(codec.framing), exchange.rules, exchange.vault,
                             self.settings.max_holdback, self.settings.enforce)
-        exchange.stream = GuardedStream(guard, decoder, self.settings.fail_open, self._on_stream_chunk(exchange))
+        exchange.stream = GuardedStream(guard, decoder, self.settings.fail_open, self._on_stream_chunk(flow, exchange))
         response.stream = exchange.stream
+        self.telemetry.active_streams.inc()
 
-    def _on_stream_chunk(self, exchange: Exchange):
+    def _on_stream_chunk(self, flow: http.HTTPFlow, exchange: Exchange):
+        """Per-chunk bookkeeping: first-chunk time, chunk count, live findings for mitmweb."""
+        chunks = self.telemetry.stream_chunks.labels(exchange.route.provider)
+
         def observe(stream: GuardedStream, out: list[bytes]) -> None:
-            if out and exchange.first_chunk_at is None:
-                exchange.first_chunk_at = time.monotonic()
+            if out:
+                chunks.inc()
+                if exchange.first_chunk_at is None:
+                    exchange.first_chunk_at = time.monotonic()
+            found = stream.guard.findings
+            if len(found) > exchange.reported_findings and not stream.finished:
+                exchange.reported_findings = len(found)
+                live = Exchange(exchange.route, exchange.fmt, exchange.rules, exchange.started,
+                                findings=exchange.findings + found,
+                                decision="blocked" if stream.guard.blocked_by else "redacted")
+                self._annotate(flow, live, log_it=False)
+                try:
+                    ctx.master.addons.trigger(UpdateHook([flow]))
+                except Exception:  # noqa: BLE001 - no master in unit tests; mitmweb only needs a refresh
+                    pass
 
         return observe
 
     async def response(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.pop(flow.id, None)
-        if exchange is None or exchange.synthetic or flow.response is None:
+        if exchange is None:
             return
-        if exchange.stream is not None:
-            self._finish_stream(flow, exchange)
-            return
-        await self._scan_reply(flow, exchange)
+        if not exchange.synthetic and flow.response is not None:
+            if flow.response.status_code >= 500:
+                self.telemetry.upstream_errors.labels(exchange.route.provider).inc()
+            if exchange.stream is not None:
+                self._finish_stream(flow, exchange)
+            else:
+                await self._scan_reply(flow, exchange)
+        self._end(flow, exchange, "blocked" if exchange.decision == "blocked" else "complete")
 
     async def _scan_reply(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         response = flow.response
@@ -225,11 +277,13 @@ class LLMWall:
         if not body:
             return
         args = (exchange.rules, exchange.fmt, flow.request.path, body, exchange.vault, self.settings.enforce)
+        started = time.perf_counter()
         try:
             if len(body) > THREAD_SCAN_BYTES:
                 verdict = await asyncio.to_thread(inspect_response, *args)
             else:
                 verdict = inspect_response(*args)
+            self.telemetry.scan_seconds.labels("response").observe(time.perf_counter() - started)
         except UnreadableBody:
             return  # not a reply shape we know (e.g. a list endpoint): nothing to scan
         except Exception:  # noqa: BLE001
@@ -270,13 +324,77 @@ class LLMWall:
         exchange = self.exchanges.pop(flow.id, None)
         if exchange is None:
             return
+        message = flow.error.msg if flow.error else "unknown"
         if exchange.stream is not None:
             exchange.findings.extend(exchange.stream.guard.findings)
-        self._annotate(flow, exchange, note=f"connection error: {flow.error.msg if flow.error else 'unknown'}")
+        client_gone = "client" in message.lower()
+        if not client_gone:
+            self.telemetry.upstream_errors.labels(exchange.route.provider).inc()
+        self._annotate(flow, exchange, note=f"connection error: {message[:200]}")
+        self._end(flow, exchange, "client_disconnect" if client_gone else "upstream_error")
+
+    def _end(self, flow: http.HTTPFlow, exchange: Exchange, how: str) -> None:
+        """Once per exchange: metrics and the audit record."""
+        if exchange.ended:
+            return
+        exchange.ended = True
+        t = self.telemetry
+        t.requests.labels(exchange.route.provider, exchange.decision).inc()
+        for finding in exchange.findings:
+            t.rule_matches.labels(finding.rule_id, finding.action.value, finding.phase.value).inc()
+        stream = exchange.stream
+        if stream is not None:
+            t.active_streams.dec()
+            t.holdback_chars.observe(stream.guard.max_held)
+            if exchange.first_chunk_at is not None:
+                t.first_chunk.labels(exchange.route.provider).observe(exchange.first_chunk_at - exchange.started)
+            if stream.guard.blocked_by is not None:
+                how = "holdback_limit" if stream.guard.blocked_by == "holdback_limit" else "blocked"
+            if how != "complete":
+                t.stream_aborts.labels(how).inc()
+            elif stream.guard.text_chars == 0:
+                t.empty_streams.inc()
+        if self.audit is not None:
+            self.audit.write(self._audit_record(flow, exchange, how))
+
+    def _audit_record(self, flow: http.HTTPFlow, exchange: Exchange, how: str) -> dict:
+        now = time.monotonic()
+        stream = exchange.stream
+        verdict = exchange.request_verdict
+        peer = flow.client_conn.peername
+        return {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "flow_id": flow.id,
+            "incident": verdict.incident if verdict else None,
+            "client": peer[0] if peer else None,
+            "provider": exchange.route.provider,
+            "model": (verdict.model or "")[:128] if verdict else None,
+            "path": flow.request.path.split("?")[0][:256],
+            "stream": stream is not None,
+            "decision": exchange.decision,
+            "findings": [
+                {"rule": f.rule_id, "action": f.action.value, "phase": f.phase.value, "location": f.location,
+                 "preview": f.preview, **({"score": f.score} if f.score is not None else {})}
+                for f in exchange.findings[:100]
+            ],
+            "timings_ms": {
+                "scan": round(exchange.scan_seconds * 1000, 3),
+                "first_chunk": round((exchange.first_chunk_at - exchange.started) * 1000, 3)
+                if exchange.first_chunk_at else None,
+                "total": round((now - exchange.started) * 1000, 3),
+            },
+            "bytes": {
+                "request": len(flow.request.raw_content or b""),
+                "response": stream.bytes_out if stream else len(flow.response.raw_content or b"")
+                if flow.response else 0,
+            },
+            "chunks": stream.chunks if stream else None,
+            "end": how,
+        }
 
     # -- annotations --------------------------------------------------------------------------------
 
-    def _annotate(self, flow: http.HTTPFlow, exchange: Exchange, note: str | None = None) -> None:
+    def _annotate(self, flow: http.HTTPFlow, exchange: Exchange, note: str | None = None, log_it: bool = True) -> None:
         """Findings on the flow for mitmweb (comment, marker) and in the log; never a raw value."""
         lines = [f"llmwall: {exchange.decision} ({exchange.route.provider})"]
         seen: set[tuple[str, str, str]] = set()
@@ -297,7 +415,7 @@ class LLMWall:
             "decision": exchange.decision,
             "rules": sorted({f.rule_id for f in exchange.findings}),
         }
-        if exchange.findings or note:
+        if log_it and (exchange.findings or note):
             log.info("llmwall: %s %s %s%s", exchange.decision, exchange.route.provider, flow.request.path[:80],
                      "".join(f" [{f.rule_id}: {f.preview}]" for f in exchange.findings[:10]))
 

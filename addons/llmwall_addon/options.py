@@ -20,6 +20,9 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_providers", Sequence[str], [], "Extra provider hosts, host[:port]=format (openai, anthropic, gemini, ollama)."),
     ("llmwall_max_holdback", int, 512, "Most characters of a stream held back while a match is undecided."),
     ("llmwall_max_body", int, 8 * 1024 * 1024, "Largest request or reply body scanned, in bytes; larger ones follow llmwall_fail."),
+    ("llmwall_metrics_port", int, 9464, "Port for Prometheus /metrics and /healthz; 0 disables."),
+    ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
+    ("llmwall_audit_log", str, "", "Audit log: a file path, '-' for stdout, empty for none. One JSON object per exchange."),
 )
 
 
@@ -31,6 +34,9 @@ class Settings:
     providers: tuple[ExtraHost, ...]
     max_holdback: int
     max_body: int
+    metrics_port: int
+    metrics_host: str
+    audit_log: str
 
 
 def parse_settings(opts) -> Settings:
@@ -49,6 +55,8 @@ def parse_settings(opts) -> Settings:
         raise exceptions.OptionsError("llmwall_max_holdback must be at least 16 characters")
     if opts.llmwall_max_body < 1024:
         raise exceptions.OptionsError("llmwall_max_body must be at least 1024 bytes")
+    if not 0 <= opts.llmwall_metrics_port < 65536:
+        raise exceptions.OptionsError("llmwall_metrics_port must be 0 (off) or a port number")
     if not opts.llmwall_rules:
         raise exceptions.OptionsError("llmwall_rules is empty: name at least one rule file or folder")
     return Settings(
@@ -58,4 +66,7 @@ def parse_settings(opts) -> Settings:
         providers=providers,
         max_holdback=opts.llmwall_max_holdback,
         max_body=opts.llmwall_max_body,
+        metrics_port=opts.llmwall_metrics_port,
+        metrics_host=opts.llmwall_metrics_host,
+        audit_log=opts.llmwall_audit_log,
     )
