@@ -27,6 +27,7 @@ from llmwall_core.stream_guard import StreamGuard
 
 from .audit import AuditWriter
 from .options import OPTIONS, Settings, parse_settings
+from .reload import RuleWatcher
 from .streaming import GuardedStream, make_decoder
 from .telemetry import Telemetry
 
@@ -65,6 +66,7 @@ class LLMWall:
         self.exchanges: dict[str, Exchange] = {}
         self.telemetry = Telemetry()
         self.audit: AuditWriter | None = None
+        self.watcher: RuleWatcher | None = None
 
     # -- options ------------------------------------------------------------------------------------
 
@@ -83,11 +85,7 @@ class LLMWall:
                 raise exceptions.OptionsError(f"llmwall: rules not loaded: {exc}") from None
             except OSError as exc:
                 raise exceptions.OptionsError(f"llmwall: cannot read rules: {exc}") from None
-            self.rules = rules
-            self.telemetry.rules_loaded.set(len(rules))
-            self.telemetry.health = {"status": "ok", "rules": len(rules), "rules_version": rules.version}
-            log.info("llmwall: %d rules loaded from %d file(s), version %s", len(rules), len(rules.files),
-                     rules.version)
+            self._use_rules(rules)
         old = self.settings
         if old is None or (old.metrics_host, old.metrics_port) != (settings.metrics_host, settings.metrics_port):
             try:
@@ -101,8 +99,37 @@ class LLMWall:
                 self.audit.close()
             self.audit = AuditWriter(settings.audit_log) if settings.audit_log else None
         self.settings = settings
+        if old is None or "llmwall_rules" in updated or old.reload_interval != settings.reload_interval:
+            if self.watcher is not None:
+                self.watcher.stop()
+            self.watcher = RuleWatcher(settings.rules, settings.reload_interval, self._use_rules, self._rules_failed)
+            try:
+                self.watcher.start()
+            except RuntimeError:  # no running loop yet (unit tests): `running` starts it
+                pass
+
+    def running(self) -> None:
+        if self.watcher is not None:
+            self.watcher.start()
+
+    def _use_rules(self, rules: RuleSet) -> None:
+        """New rules apply to exchanges that start from now on; live ones keep theirs."""
+        self.rules = rules
+        self.telemetry.rules_loaded.set(len(rules))
+        self.telemetry.health = {"status": "ok", "rules": len(rules), "rules_version": rules.version}
+        log.info("llmwall: %d rules loaded from %d file(s), version %s", len(rules), len(rules.files), rules.version)
+
+    def _rules_failed(self, error: Exception) -> None:
+        self.telemetry.health = {
+            "status": "degraded" if self.rules is not None else "failed",
+            "rules": len(self.rules) if self.rules else 0,
+            "rules_version": self.rules.version if self.rules else None,
+            "reload_error": str(error),
+        }
 
     def done(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         self.telemetry.stop()
         if self.audit is not None:
             self.audit.close()

@@ -22,6 +22,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_max_body", int, 8 * 1024 * 1024, "Largest request or reply body scanned, in bytes; larger ones follow llmwall_fail."),
     ("llmwall_metrics_port", int, 9464, "Port for Prometheus /metrics and /healthz; 0 disables."),
     ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
+    ("llmwall_reload_interval", int, 2, "Seconds between checks of the rule files for changes; 0 disables hot reload."),
     ("llmwall_audit_log", str, "", "Audit log: a file path, '-' for stdout, empty for none. One JSON object per exchange."),
 )
 
@@ -37,6 +38,7 @@ class Settings:
     metrics_port: int
     metrics_host: str
     audit_log: str
+    reload_interval: int
 
 
 def parse_settings(opts) -> Settings:
@@ -57,6 +59,8 @@ def parse_settings(opts) -> Settings:
         raise exceptions.OptionsError("llmwall_max_body must be at least 1024 bytes")
     if not 0 <= opts.llmwall_metrics_port < 65536:
         raise exceptions.OptionsError("llmwall_metrics_port must be 0 (off) or a port number")
+    if opts.llmwall_reload_interval < 0:
+        raise exceptions.OptionsError("llmwall_reload_interval must be 0 (off) or a number of seconds")
     if not opts.llmwall_rules:
         raise exceptions.OptionsError("llmwall_rules is empty: name at least one rule file or folder")
     return Settings(
@@ -69,4 +73,5 @@ def parse_settings(opts) -> Settings:
         metrics_port=opts.llmwall_metrics_port,
         metrics_host=opts.llmwall_metrics_host,
         audit_log=opts.llmwall_audit_log,
+        reload_interval=opts.llmwall_reload_interval,
     )

@@ -66,7 +66,7 @@ class Telemetry:
                 if self.path.split("?")[0] == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest(telemetry.registry))
                 elif self.path.split("?")[0] == "/healthz":
-                    ok = telemetry.health.get("status") == "ok"
+                    ok = telemetry.health.get("status") in ("ok", "degraded")  # degraded: last good rules serve
                     self._send(200 if ok else 503, "application/json", json.dumps(telemetry.health).encode())
                 else:
                     self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
