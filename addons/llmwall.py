@@ -13,5 +13,6 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from llmwall_addon.guard import LLMWall  # noqa: E402
+from llmwall_addon.views import ContentViews  # noqa: E402
 
-addons = [LLMWall()]
+addons = [LLMWall(), ContentViews()]

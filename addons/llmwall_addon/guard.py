@@ -248,7 +248,8 @@ class LLMWall:
                 response.headers["transfer-encoding"] = "chunked"
         guard = StreamGuard(codec, make_framer(codec.framing), exchange.rules, exchange.vault,
                             self.settings.max_holdback, self.settings.enforce)
-        exchange.stream = GuardedStream(guard, decoder, self.settings.fail_open, self._on_stream_chunk(flow, exchange))
+        exchange.stream = GuardedStream(guard, decoder, self.settings.fail_open, self._on_stream_chunk(flow, exchange),
+                                        keep_limit=self.settings.stream_body_limit)
         response.stream = exchange.stream
         self.telemetry.active_streams.inc()
 
@@ -340,6 +341,8 @@ class LLMWall:
         assert stream is not None
         guard = stream.guard
         exchange.findings.extend(guard.findings)
+        if flow.response is not None and flow.response.raw_content is None and stream.kept:
+            flow.response.data.content = bytes(stream.kept)  # shown by mitmweb; already sent, not re-sent
         if guard.blocked_by is not None:
             exchange.decision = "blocked"
             flow.marked = ":no_entry:"
@@ -439,6 +442,7 @@ class LLMWall:
             flow.marked = ":warning:"
         flow.metadata["llmwall"] = {
             "provider": exchange.route.provider,
+            "format": exchange.route.format,
             "decision": exchange.decision,
             "rules": sorted({f.rule_id for f in exchange.findings}),
         }

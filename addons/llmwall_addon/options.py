@@ -20,6 +20,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_providers", Sequence[str], [], "Extra provider hosts, host[:port]=format (openai, anthropic, gemini, ollama)."),
     ("llmwall_max_holdback", int, 512, "Most characters of a stream held back while a match is undecided."),
     ("llmwall_max_body", int, 8 * 1024 * 1024, "Largest request or reply body scanned, in bytes; larger ones follow llmwall_fail."),
+    ("llmwall_stream_body_limit", int, 65536, "Bytes of each guarded stream kept on the flow for mitmweb; 0 keeps none."),
     ("llmwall_metrics_port", int, 9464, "Port for Prometheus /metrics and /healthz; 0 disables."),
     ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
     ("llmwall_reload_interval", int, 2, "Seconds between checks of the rule files for changes; 0 disables hot reload."),
@@ -35,6 +36,7 @@ class Settings:
     providers: tuple[ExtraHost, ...]
     max_holdback: int
     max_body: int
+    stream_body_limit: int
     metrics_port: int
     metrics_host: str
     audit_log: str
@@ -70,6 +72,7 @@ def parse_settings(opts) -> Settings:
         providers=providers,
         max_holdback=opts.llmwall_max_holdback,
         max_body=opts.llmwall_max_body,
+        stream_body_limit=max(0, opts.llmwall_stream_body_limit),
         metrics_port=opts.llmwall_metrics_port,
         metrics_host=opts.llmwall_metrics_host,
         audit_log=opts.llmwall_audit_log,

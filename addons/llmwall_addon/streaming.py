@@ -39,6 +39,7 @@ class GuardedStream:
         fail_open: bool,
         on_chunk: Callable[[GuardedStream, list[bytes]], None] | None = None,
         max_decoded: int = 256 * 1024 * 1024,
+        keep_limit: int = 65536,
     ) -> None:
         self.guard = guard
         self.decoder = decoder
@@ -52,6 +53,8 @@ class GuardedStream:
         self.passthrough = False  # after an internal error with fail-open: forward bytes untouched
         self.error: str | None = None
         self.finished = False
+        self.keep_limit = keep_limit
+        self.kept = bytearray()  # the first bytes sent to the client, for mitmweb (bounded)
 
     def __call__(self, chunk: bytes) -> bytes | list[bytes]:
         end = chunk == b""
@@ -72,7 +75,10 @@ class GuardedStream:
             out = self._fail(exc, chunk)
         if out:
             self.chunks += 1
-            self.bytes_out += sum(len(part) for part in out)
+            for part in out:
+                self.bytes_out += len(part)
+                if len(self.kept) < self.keep_limit:
+                    self.kept += part[: self.keep_limit - len(self.kept)]
         if self.on_chunk is not None:
             try:
                 self.on_chunk(self, out)

@@ -129,7 +129,6 @@ class StreamGuard:
             start = channel.scan.end
             self._push(delta.channel, channel, delta.text)
             spans.append((index, delta.channel, start, start + len(delta.text)))
-            self._keep_transcript(delta.channel, delta.text)
             if self.blocked_by is not None:
                 self._block_now(out)
                 return
@@ -188,14 +187,13 @@ class StreamGuard:
             return item.event.raw
         changed = False
         for index, key, start, end in item.spans:
-            rewrites = self.channels[key].rewrites
-            if not rewrites:
-                continue
             delta = decoded.deltas[index]
-            new_text = rewrite_text(delta.text, start, rewrites)
+            rewrites = self.channels[key].rewrites
+            new_text = rewrite_text(delta.text, start, rewrites) if rewrites else delta.text
             if new_text != delta.text:
                 set_at(decoded.doc, delta.path, new_text)
                 changed = True
+            self._keep_transcript(key, new_text)  # what the client receives, after rewrites
         for summary in decoded.summaries:
             changed |= self._rewrite_summary(decoded, summary.channel, summary.path)
         return self.codec.encode(item.event, decoded) if changed else item.event.raw
