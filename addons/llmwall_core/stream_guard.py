@@ -64,6 +64,8 @@ class StreamGuard:
         self.max_held = 0
         self.restored = 0
         self.transcript: dict[Hashable, list[str]] = {}
+        # json-array streams: the codec must know what was sent to shape a valid closing error
+        self._note_sent = getattr(codec, "note_sent", None) if codec.framing == "json-array" else None
         self._transcript_chars = 0
 
     # -- public ---------------------------------------------------------------------------------------
@@ -115,6 +117,8 @@ class StreamGuard:
                 self.queue.append(_Queued(event, None, []))
             else:
                 out.append(event.raw)
+                if self._note_sent is not None:
+                    self._note_sent(event.raw)
             return
         for summary in decoded.summaries:
             channel = self.channels.get(summary.channel)
@@ -179,7 +183,10 @@ class StreamGuard:
             if not force and any(end > self.channels[key].scan.decided for _, key, _, end in head.spans):
                 return
             self.queue.popleft()
-            out.append(self._render(head))
+            data = self._render(head)
+            out.append(data)
+            if self._note_sent is not None:
+                self._note_sent(data)
 
     def _render(self, item: _Queued) -> bytes:
         decoded = item.decoded
