@@ -15,16 +15,19 @@ from datetime import UTC, datetime
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.hooks import UpdateHook
 
+from llmwall_core.identity import Client
 from llmwall_core.model import Finding
 from llmwall_core.policy import UnreadableBody, Verdict, inspect_request, inspect_response
 from llmwall_core.providers import get_format
 from llmwall_core.providers.base import WireFormat
 from llmwall_core.providers.routes import Route, match_route
 from llmwall_core.pseudonyms import PseudonymVault
+from llmwall_core.ratelimit import RateLimiter
 from llmwall_core.rules import RuleError, load_rules
 from llmwall_core.scan import RuleSet
 from llmwall_core.stream_guard import StreamGuard
 
+from .access import AccessControl, client_of
 from .audit import AuditWriter
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
@@ -45,6 +48,7 @@ class Exchange:
     fmt: WireFormat
     rules: RuleSet
     started: float
+    client: Client
     vault: PseudonymVault = field(default_factory=PseudonymVault)
     request_verdict: Verdict | None = None
     synthetic: bool = False  # the response is llmwall's own (a block): do not scan it
@@ -67,6 +71,7 @@ class LLMWall:
         self.telemetry = Telemetry()
         self.audit: AuditWriter | None = None
         self.watcher: RuleWatcher | None = None
+        self.access = AccessControl(frozenset(), None)
 
     # -- options ------------------------------------------------------------------------------------
 
@@ -98,6 +103,8 @@ class LLMWall:
             if self.audit is not None:
                 self.audit.close()
             self.audit = AuditWriter(settings.audit_log) if settings.audit_log else None
+        if old is None or (old.rate, old.approved_keys) != (settings.rate, settings.approved_keys):
+            self.access = AccessControl(settings.approved_keys, RateLimiter(settings.rate) if settings.rate else None)
         self.settings = settings
         if old is None or "llmwall_rules" in updated or old.reload_interval != settings.reload_interval:
             if self.watcher is not None:
@@ -142,8 +149,17 @@ class LLMWall:
         route = match_route(flow.request.host, flow.request.port, self.settings.providers)
         if route is None:
             return
-        self.exchanges[flow.id] = Exchange(route, get_format(route.format), self.rules, time.monotonic())
+        exchange = Exchange(route, get_format(route.format), self.rules, time.monotonic(), client_of(flow))
+        self.exchanges[flow.id] = exchange
         flow.request.anticomp()  # ask for identity so a reply can be rewritten without re-compressing
+        refusal = self.access.check(flow, exchange.client)
+        if refusal is not None:
+            exchange.decision = "refused"
+            self._respond_error(flow, exchange, refusal.status, refusal.message, refusal.code)
+            assert flow.response is not None
+            for name, value in refusal.headers:
+                flow.response.headers[name] = value
+            self._annotate(flow, exchange, note=refusal.message)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.get(flow.id)
@@ -170,7 +186,7 @@ class LLMWall:
         if not body:
             return
         args = (exchange.rules, exchange.fmt, exchange.route.provider, flow.request.path, body, exchange.vault,
-                settings.enforce)
+                settings.enforce, exchange.client)
         started = time.perf_counter()
         try:
             if len(body) > THREAD_SCAN_BYTES:
@@ -265,7 +281,7 @@ class LLMWall:
             found = stream.guard.findings
             if len(found) > exchange.reported_findings and not stream.finished:
                 exchange.reported_findings = len(found)
-                live = Exchange(exchange.route, exchange.fmt, exchange.rules, exchange.started,
+                live = Exchange(exchange.route, exchange.fmt, exchange.rules, exchange.started, exchange.client,
                                 findings=exchange.findings + found,
                                 decision="blocked" if stream.guard.blocked_by else "redacted")
                 self._annotate(flow, live, log_it=False)
@@ -370,6 +386,9 @@ class LLMWall:
         exchange.ended = True
         t = self.telemetry
         t.requests.labels(exchange.route.provider, exchange.decision).inc()
+        assert self.settings is not None
+        client_label = exchange.client.id if exchange.client.id in self.settings.clients else "other"
+        t.client_requests.labels(client_label, exchange.decision).inc()
         for finding in exchange.findings:
             t.rule_matches.labels(finding.rule_id, finding.action.value, finding.phase.value).inc()
         stream = exchange.stream
@@ -391,12 +410,11 @@ class LLMWall:
         now = time.monotonic()
         stream = exchange.stream
         verdict = exchange.request_verdict
-        peer = flow.client_conn.peername
         return {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "flow_id": flow.id,
             "incident": verdict.incident if verdict else None,
-            "client": peer[0] if peer else None,
+            "client": {"user": exchange.client.user, "address": exchange.client.address},
             "provider": exchange.route.provider,
             "model": (verdict.model or "")[:128] if verdict else None,
             "path": flow.request.path.split("?")[0][:256],
@@ -426,7 +444,7 @@ class LLMWall:
 
     def _annotate(self, flow: http.HTTPFlow, exchange: Exchange, note: str | None = None, log_it: bool = True) -> None:
         """Findings on the flow for mitmweb (comment, marker) and in the log; never a raw value."""
-        lines = [f"llmwall: {exchange.decision} ({exchange.route.provider})"]
+        lines = [f"llmwall: {exchange.decision} ({exchange.route.provider}, client {exchange.client.id})"]
         seen: set[tuple[str, str, str]] = set()
         for finding in exchange.findings:
             key = (finding.rule_id, finding.location, finding.preview)
@@ -444,6 +462,7 @@ class LLMWall:
             "provider": exchange.route.provider,
             "format": exchange.route.format,
             "decision": exchange.decision,
+            "client": exchange.client.id,
             "rules": sorted({f.rule_id for f in exchange.findings}),
         }
         if log_it and (exchange.findings or note):

@@ -9,6 +9,7 @@ from pathlib import Path
 from mitmproxy import exceptions
 
 from llmwall_core.providers.routes import ExtraHost, parse_extra_host
+from llmwall_core.ratelimit import Rate, parse_rate
 
 DEFAULT_RULES = str(Path(__file__).resolve().parents[2] / "rules")
 
@@ -24,6 +25,9 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_metrics_port", int, 9464, "Port for Prometheus /metrics and /healthz; 0 disables."),
     ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
     ("llmwall_reload_interval", int, 2, "Seconds between checks of the rule files for changes; 0 disables hot reload."),
+    ("llmwall_clients", Sequence[str], [], "Client identities (proxy-auth user names or addresses) counted by name in metrics; others count as 'other'."),
+    ("llmwall_approved_keys", Sequence[str], [], "SHA-256 fingerprints (hex) of approved provider API keys; when set, any other key is refused."),
+    ("llmwall_rate_limit", str, "", "Requests per client identity, e.g. 120/m or 10/s (token bucket, per instance); empty: no limit."),
     ("llmwall_audit_log", str, "", "Audit log: a file path, '-' for stdout, empty for none. One JSON object per exchange."),
 )
 
@@ -41,6 +45,9 @@ class Settings:
     metrics_host: str
     audit_log: str
     reload_interval: int
+    clients: frozenset[str]
+    approved_keys: frozenset[str]
+    rate: Rate | None
 
 
 def parse_settings(opts) -> Settings:
@@ -63,6 +70,17 @@ def parse_settings(opts) -> Settings:
         raise exceptions.OptionsError("llmwall_metrics_port must be 0 (off) or a port number")
     if opts.llmwall_reload_interval < 0:
         raise exceptions.OptionsError("llmwall_reload_interval must be 0 (off) or a number of seconds")
+    keys = frozenset(k.strip().lower() for k in opts.llmwall_approved_keys)
+    bad_keys = [k for k in keys if len(k) != 64 or any(c not in "0123456789abcdef" for c in k)]
+    if bad_keys:
+        raise exceptions.OptionsError(
+            "llmwall_approved_keys takes SHA-256 fingerprints (64 hex characters), never the keys themselves: "
+            "printf %s \"$KEY\" | sha256sum"
+        )
+    try:
+        rate = parse_rate(opts.llmwall_rate_limit) if opts.llmwall_rate_limit.strip() else None
+    except ValueError as exc:
+        raise exceptions.OptionsError(f"llmwall_rate_limit: {exc}") from None
     if not opts.llmwall_rules:
         raise exceptions.OptionsError("llmwall_rules is empty: name at least one rule file or folder")
     return Settings(
@@ -77,4 +95,7 @@ def parse_settings(opts) -> Settings:
         metrics_host=opts.llmwall_metrics_host,
         audit_log=opts.llmwall_audit_log,
         reload_interval=opts.llmwall_reload_interval,
+        clients=frozenset(opts.llmwall_clients),
+        approved_keys=keys,
+        rate=rate,
     )

@@ -27,6 +27,9 @@ class Telemetry:
         r = self.registry
         self.requests = Counter("llmwall_requests_total", "LLM exchanges by provider and decision",
                                 ["provider", "decision"], registry=r)
+        self.client_requests = Counter("llmwall_client_requests_total",
+                                       "LLM exchanges by client identity (only identities listed in llmwall_clients; "
+                                       "others are 'other') and decision", ["client", "decision"], registry=r)
         self.rule_matches = Counter("llmwall_rule_matches_total", "Rule matches", ["rule", "action", "phase"],
                                     registry=r)
         self.scan_seconds = Histogram("llmwall_scan_seconds", "Time spent scanning a whole body", ["phase"],

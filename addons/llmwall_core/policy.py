@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .identity import Client
 from .jsonpath import render, set_at
 from .model import Action, Finding, Phase, TextPiece
 from .providers.base import WireFormat
@@ -66,6 +67,7 @@ def inspect_request(
     body: bytes,
     vault: PseudonymVault,
     enforce: bool = True,
+    client: Client | None = None,
 ) -> Verdict:
     """Scan a request body. Raises UnreadableBody when it cannot be read in `fmt`."""
     doc = decode_json(body)
@@ -73,7 +75,7 @@ def inspect_request(
         parsed = fmt.parse_request(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableBody(f"not a {fmt.name} request: {exc}") from None
-    findings = ruleset.scan_pieces(parsed.pieces, Phase.REQUEST, provider, parsed.model)
+    findings = ruleset.scan_pieces(parsed.pieces, Phase.REQUEST, provider, parsed.model, client)
     verdict = Verdict("allowed", findings, model=parsed.model, stream=parsed.stream, incident=new_incident_id())
     if not findings:
         return verdict

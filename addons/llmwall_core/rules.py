@@ -18,6 +18,7 @@ import regex
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from .identity import Client, ClientSelector, any_matches, parse_selector
 from .model import Action, Phase
 
 ID_PATTERN = regex.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -26,8 +27,8 @@ SEVERITIES = ("low", "medium", "high", "critical")
 VIEWS = ("normalized", "raw", "deobfuscated")
 ROLES = ("system", "developer", "user", "assistant", "tool", "tool_definition", "tool_call", "other")
 COMMON_KEYS = {
-    "id", "description", "kind", "applies_to", "action", "severity", "roles", "providers", "models", "tags",
-    "enabled", "examples",
+    "id", "description", "kind", "applies_to", "action", "severity", "roles", "providers", "models", "clients",
+    "tags", "enabled", "examples",
 }
 KIND_KEYS = {
     "pattern": {"pattern", "keywords", "secret_group", "validator", "entropy", "allow", "view", "pseudonym"},
@@ -70,6 +71,7 @@ class Rule:
     roles: frozenset[str] | None = None
     providers: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
+    clients: tuple[ClientSelector, ...] | None = None
     view: str = "normalized"
     pseudonym: str | None = None
     tags: tuple[str, ...] = ()
@@ -81,8 +83,12 @@ class Rule:
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
 
-    def applies(self, role: str | None, provider: str | None, model: str | None) -> bool:
-        """Whether this rule is in scope for a piece with `role` sent to `provider`/`model`."""
+    def applies(
+        self, role: str | None, provider: str | None, model: str | None, client: Client | None = None
+    ) -> bool:
+        """Whether this rule is in scope for a piece with `role` sent by `client` to `provider`/`model`."""
+        if self.clients is not None and not any_matches(self.clients, client):
+            return False
         if self.roles is not None and role is not None and role not in self.roles:
             return False
         if self.providers is not None and provider is not None and provider not in self.providers:
@@ -250,6 +256,12 @@ def _build_rule(path: Path, line: int | None, raw: dict[str, Any]) -> Rule | Non
         models=_str_tuple(raw, "models", fail),
         tags=_str_tuple(raw, "tags", fail) or (),
     )
+    client_entries = _str_tuple(raw, "clients", fail)
+    if client_entries is not None:
+        try:
+            rule.clients = tuple(parse_selector(entry) for entry in client_entries)
+        except ValueError as exc:
+            raise fail(f"'clients': {exc}") from None
     if kind == "pattern":
         _build_pattern(rule, raw, fail)
     elif kind == "scorer":

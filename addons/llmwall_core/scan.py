@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import regex
 
+from .identity import Client
 from .jsonpath import render
 from .model import Action, Finding, Phase, TextPiece
 from .normalize import View, deobfuscated, normalized
@@ -105,14 +106,15 @@ class RuleSet:
         phase: Phase,
         provider: str | None = None,
         model: str | None = None,
+        client: Client | None = None,
     ) -> list[Finding]:
         """Every finding in `pieces`, in piece order. Offsets point into each piece's original text."""
         findings: list[Finding] = []
         for index, piece in enumerate(pieces):
             if piece.text:
-                findings.extend(self._scan_piece(index, piece, phase, provider, model))
+                findings.extend(self._scan_piece(index, piece, phase, provider, model, client))
         if phase is Phase.REQUEST and self.policies:
-            findings.extend(self._policy_findings(pieces, provider, model))
+            findings.extend(self._policy_findings(pieces, provider, model, client))
         return findings
 
     def _candidates(self, views: _Views, phase: Phase) -> list[Rule]:
@@ -134,18 +136,19 @@ class RuleSet:
         return rules
 
     def _scan_piece(
-        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None
+        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None,
+        client: Client | None = None,
     ) -> list[Finding]:
         views = _Views(piece.text)
         location = render(piece.path)
         findings: list[Finding] = []
         for rule in self._candidates(views, phase):
-            if not rule.applies(piece.role, provider, model):
+            if not rule.applies(piece.role, provider, model, client):
                 continue
             findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index))
-        findings.extend(self._base64_findings(index, piece, phase, provider, model, location))
+        findings.extend(self._base64_findings(index, piece, phase, provider, model, location, client))
         for rule in self.scorers[phase]:
-            if rule.applies(piece.role, provider, model):
+            if rule.applies(piece.role, provider, model, client):
                 score = rule.scorer.score(views.get("normalized").text)
                 if score >= rule.threshold:
                     findings.append(
@@ -172,7 +175,8 @@ class RuleSet:
                           mask(value, rule), piece=index)
 
     def _base64_findings(
-        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None, location: str
+        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None, location: str,
+        client: Client | None = None,
     ) -> list[Finding]:
         """Decode base64 runs that hold text and scan them too; a finding covers the whole run."""
         findings: list[Finding] = []
@@ -184,7 +188,7 @@ class RuleSet:
                 continue
             inner = _Views(decoded)
             for rule in self._candidates(inner, phase):
-                if rule.view == "raw" or not rule.applies(piece.role, provider, model):
+                if rule.view == "raw" or not rule.applies(piece.role, provider, model, client):
                     continue
                 for found in self._rule_findings(rule, inner, phase, piece.role, location, index):
                     findings.append(Finding(found.rule_id, found.action, found.severity, phase, piece.role,
@@ -192,11 +196,15 @@ class RuleSet:
                                             "base64:" + found.preview, piece=index))
         return findings
 
-    def _policy_findings(self, pieces: Sequence[TextPiece], provider: str | None, model: str | None) -> list[Finding]:
+    def _policy_findings(
+        self, pieces: Sequence[TextPiece], provider: str | None, model: str | None, client: Client | None = None
+    ) -> list[Finding]:
         findings = []
         total = sum(len(p.text) for p in pieces)
         for rule in self.policies:
-            if not rule.applies(None, provider, model):
+            # an allow-list is scoped by client (and a model list by provider); it cannot scope by what it checks
+            scope = {"provider_allowlist": (None, None), "model_allowlist": (provider, None)}.get(rule.kind, (provider, model))
+            if not rule.applies(None, scope[0], scope[1], client):
                 continue
             preview = ""
             if rule.kind == "provider_allowlist" and provider is not None:
