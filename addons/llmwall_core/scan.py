@@ -38,12 +38,19 @@ def mask(value: str, rule: Rule) -> str:
 class _Views:
     """Lazily built views of one text: each costs nothing until a rule asks for it."""
 
-    __slots__ = ("raw", "_normalized", "_deobfuscated")
+    __slots__ = ("raw", "_normalized", "_deobfuscated", "_lowered")
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
         self._normalized: View | None = None
         self._deobfuscated: View | None = None
+        self._lowered: str | None = None
+
+    def lowered(self) -> str:
+        """The normalized text lower-cased, for the keyword prefilter."""
+        if self._lowered is None:
+            self._lowered = self.get("normalized").text.lower()
+        return self._lowered
 
     def get(self, name: str) -> View:
         if name == "raw":
@@ -68,7 +75,6 @@ class RuleSet:
         self._pattern: dict[Phase, list[Rule]] = {}
         self._always: dict[Phase, list[Rule]] = {}
         self._keyword_rules: dict[Phase, dict[str, list[Rule]]] = {}
-        self._keyword_re: dict[Phase, regex.Pattern[str] | None] = {}
         self.scorers: dict[Phase, list[Rule]] = {}
         self.policies = [r for r in self.rules if r.kind in ("provider_allowlist", "model_allowlist", "max_prompt_chars")]
         for phase in Phase:
@@ -80,11 +86,6 @@ class RuleSet:
                 for keyword in rule.keywords:
                     index.setdefault(keyword, []).append(rule)
             self._keyword_rules[phase] = index
-            self._keyword_re[phase] = (
-                regex.compile("|".join(regex.escape(k) for k in sorted(index, key=len, reverse=True)), regex.I)
-                if index
-                else None
-            )
             self.scorers[phase] = [r for r in self.rules if r.kind == "scorer" and phase in r.phases]
         self._stream_matchers: dict[str, object] = {}
 
@@ -118,21 +119,20 @@ class RuleSet:
         return findings
 
     def _candidates(self, views: _Views, phase: Phase) -> list[Rule]:
+        """Rules without keywords, plus those whose keyword occurs in the text (substring search in C
+        is both exact, with overlapping and nested keywords, and faster than one big alternation)."""
         rules = list(self._always[phase])
-        keyword_re = self._keyword_re[phase]
-        if keyword_re is None:
-            return rules
-        text = views.get("normalized").text
-        hits = {m.group().lower() for m in keyword_re.finditer(text, overlapped=False)}
-        if not hits:
-            return rules
-        seen = {id(r) for r in rules}
         index = self._keyword_rules[phase]
-        for keyword in hits:
-            for rule in index.get(keyword, ()):
-                if id(rule) not in seen:
-                    seen.add(id(rule))
-                    rules.append(rule)
+        if not index:
+            return rules
+        lowered = views.lowered()
+        seen = {id(r) for r in rules}
+        for keyword, keyword_rules in index.items():
+            if keyword in lowered:
+                for rule in keyword_rules:
+                    if id(rule) not in seen:
+                        seen.add(id(rule))
+                        rules.append(rule)
         return rules
 
     def _scan_piece(
