@@ -10,18 +10,23 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-import regex
+import ahocorasick
 
 from .identity import Client
 from .jsonpath import render
 from .model import Action, Finding, Phase, TextPiece
-from .normalize import View, deobfuscated, normalized
+from .normalize import LEET, View, deobfuscated, normalized
 from .rules import Rule, RuleError
 
 SECRET_TAGS = frozenset({"secret", "pii", "canary"})
-_BASE64_RUN = regex.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+CACHE_ENTRIES = 4096  # scanned pieces remembered: a chat resends its whole history with every turn
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 _MAX_BASE64_DECODES = 32
 
 
@@ -74,18 +79,28 @@ class RuleSet:
         self.by_id = {rule.id: rule for rule in self.rules}
         self._pattern: dict[Phase, list[Rule]] = {}
         self._always: dict[Phase, list[Rule]] = {}
-        self._keyword_rules: dict[Phase, dict[str, list[Rule]]] = {}
+        self._keyword_rules: dict[Phase, dict[str, dict[str, list[Rule]]]] = {}
+        self._automata: dict[Phase, dict[str, ahocorasick.Automaton]] = {}
+        self._cache: OrderedDict[tuple, tuple[Finding, ...]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_hits = 0
         self.scorers: dict[Phase, list[Rule]] = {}
         self.policies = [r for r in self.rules if r.kind in ("provider_allowlist", "model_allowlist", "max_prompt_chars")]
         for phase in Phase:
             pattern_rules = [r for r in self.rules if r.kind == "pattern" and phase in r.phases]
             self._pattern[phase] = pattern_rules
             self._always[phase] = [r for r in pattern_rules if not r.keywords]
-            index: dict[str, list[Rule]] = {}
+            # keywords are looked up in the lower-cased normalized text ("plain"), or for deobfuscated
+            # rules in the deobfuscated text, so "1gn0re" still finds the keyword "ignore"
+            index: dict[str, dict[str, list[Rule]]] = {}
             for rule in pattern_rules:
+                group = "deobfuscated" if rule.view == "deobfuscated" else "plain"
                 for keyword in rule.keywords:
-                    index.setdefault(keyword, []).append(rule)
+                    if group == "deobfuscated":
+                        keyword = keyword.translate(LEET)  # the text it is looked up in is folded too
+                    index.setdefault(group, {}).setdefault(keyword, []).append(rule)
             self._keyword_rules[phase] = index
+            self._automata[phase] = {group: _automaton(words) for group, words in index.items()}
             self.scorers[phase] = [r for r in self.rules if r.kind == "scorer" and phase in r.phases]
         self._stream_matchers: dict[str, object] = {}
 
@@ -113,27 +128,46 @@ class RuleSet:
         findings: list[Finding] = []
         for index, piece in enumerate(pieces):
             if piece.text:
-                findings.extend(self._scan_piece(index, piece, phase, provider, model, client))
+                findings.extend(self._scan_piece_cached(index, piece, phase, provider, model, client))
         if phase is Phase.REQUEST and self.policies:
             findings.extend(self._policy_findings(pieces, provider, model, client))
         return findings
 
     def _candidates(self, views: _Views, phase: Phase) -> list[Rule]:
-        """Rules without keywords, plus those whose keyword occurs in the text (substring search in C
-        is both exact, with overlapping and nested keywords, and faster than one big alternation)."""
+        """Rules without keywords, plus those whose keyword occurs in the text: one Aho-Corasick pass
+        per view, so the cost follows the text, not the number of rules."""
         rules = list(self._always[phase])
-        index = self._keyword_rules[phase]
-        if not index:
-            return rules
-        lowered = views.lowered()
         seen = {id(r) for r in rules}
-        for keyword, keyword_rules in index.items():
-            if keyword in lowered:
-                for rule in keyword_rules:
+        for view_name, automaton in self._automata[phase].items():
+            text = views.lowered() if view_name == "plain" else views.get("deobfuscated").text
+            hits = {found for _, found in automaton.iter(text)}
+            for keyword in hits:
+                for rule in self._keyword_rules[phase][view_name][keyword]:
                     if id(rule) not in seen:
                         seen.add(id(rule))
                         rules.append(rule)
         return rules
+
+    def _scan_piece_cached(
+        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None,
+        client: Client | None,
+    ) -> list[Finding]:
+        """Findings are remembered per text, role and scope: a conversation resends its history every
+        turn, and only the new messages need scanning. Offsets and previews do not depend on location."""
+        key = (phase, piece.role, provider, model, client, len(piece.text), hash(piece.text))
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+        if cached is None:
+            cached = tuple(self._scan_piece(0, TextPiece(piece.role, (), piece.text), phase, provider, model, client))
+            with self._cache_lock:
+                self._cache[key] = cached
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+        location = render(piece.path)
+        return [replace(f, piece=index, location=location + f.location[1:]) for f in cached]
 
     def _scan_piece(
         self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None,
@@ -162,8 +196,8 @@ class RuleSet:
         rule: Rule, views: _Views, phase: Phase, role: str, location: str, index: int
     ) -> Iterable[Finding]:
         view = views.get(rule.view)
-        assert rule.pattern is not None
-        for match in rule.pattern.finditer(view.text):
+        assert rule.finder is not None
+        for match in rule.finder.finditer(view.text):
             start, end = rule.value_span(match)
             if end <= start:
                 continue
@@ -248,6 +282,14 @@ class RuleSet:
             for text in rule.examples_no_match:
                 if any(f.rule_id == rule.id for f in alone.scan_text(text, phase, role)):
                     raise RuleError(rule.source, rule.line, rule.id, f"example should not match but does: {text[:60]!r}")
+
+
+def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 def _decode_text(candidate: str) -> str | None:
