@@ -14,6 +14,8 @@ import queue
 import signal
 import sys
 import threading
+import time
+from datetime import UTC, datetime
 from typing import IO, Any
 
 log = logging.getLogger("llmwall")
@@ -97,3 +99,39 @@ class AuditWriter:
                 self._file = None
         if self._file is not None and self._file is not sys.stdout:
             self._file.close()
+
+
+def audit_record(flow, exchange, how: str) -> dict[str, Any]:
+    """The record for one finished exchange: rule ids and masked previews, never a raw value."""
+    now = time.monotonic()
+    stream = exchange.stream
+    verdict = exchange.request_verdict
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "flow_id": flow.id,
+        "incident": verdict.incident if verdict else None,
+        "client": {"user": exchange.client.user, "address": exchange.client.address},
+        "provider": exchange.route.provider,
+        "model": (verdict.model or "")[:128] if verdict else None,
+        "path": flow.request.path.split("?")[0][:256],
+        "stream": stream is not None,
+        "decision": exchange.decision,
+        "findings": [
+            {"rule": f.rule_id, "action": f.action.value, "phase": f.phase.value, "location": f.location,
+             "preview": f.preview, **({"score": f.score} if f.score is not None else {})}
+            for f in exchange.findings[:100]
+        ],
+        "timings_ms": {
+            "scan": round(exchange.scan_seconds * 1000, 3),
+            "first_chunk": round((exchange.first_chunk_at - exchange.started) * 1000, 3)
+            if exchange.first_chunk_at else None,
+            "total": round((now - exchange.started) * 1000, 3),
+        },
+        "bytes": {
+            "request": len(flow.request.raw_content or b""),
+            "response": stream.bytes_out if stream else len(flow.response.raw_content or b"")
+            if flow.response else 0,
+        },
+        "chunks": stream.chunks if stream else None,
+        "end": how,
+    }

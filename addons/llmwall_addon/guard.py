@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.hooks import UpdateHook
@@ -28,7 +27,7 @@ from llmwall_core.scan import RuleSet
 from llmwall_core.stream_guard import StreamGuard
 
 from .access import AccessControl, client_of
-from .audit import AuditWriter
+from .audit import AuditWriter, audit_record
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
 from .streaming import GuardedStream, make_decoder
@@ -404,41 +403,7 @@ class LLMWall:
             elif stream.guard.text_chars == 0:
                 t.empty_streams.inc()
         if self.audit is not None:
-            self.audit.write(self._audit_record(flow, exchange, how))
-
-    def _audit_record(self, flow: http.HTTPFlow, exchange: Exchange, how: str) -> dict:
-        now = time.monotonic()
-        stream = exchange.stream
-        verdict = exchange.request_verdict
-        return {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "flow_id": flow.id,
-            "incident": verdict.incident if verdict else None,
-            "client": {"user": exchange.client.user, "address": exchange.client.address},
-            "provider": exchange.route.provider,
-            "model": (verdict.model or "")[:128] if verdict else None,
-            "path": flow.request.path.split("?")[0][:256],
-            "stream": stream is not None,
-            "decision": exchange.decision,
-            "findings": [
-                {"rule": f.rule_id, "action": f.action.value, "phase": f.phase.value, "location": f.location,
-                 "preview": f.preview, **({"score": f.score} if f.score is not None else {})}
-                for f in exchange.findings[:100]
-            ],
-            "timings_ms": {
-                "scan": round(exchange.scan_seconds * 1000, 3),
-                "first_chunk": round((exchange.first_chunk_at - exchange.started) * 1000, 3)
-                if exchange.first_chunk_at else None,
-                "total": round((now - exchange.started) * 1000, 3),
-            },
-            "bytes": {
-                "request": len(flow.request.raw_content or b""),
-                "response": stream.bytes_out if stream else len(flow.response.raw_content or b"")
-                if flow.response else 0,
-            },
-            "chunks": stream.chunks if stream else None,
-            "end": how,
-        }
+            self.audit.write(audit_record(flow, exchange, how))
 
     # -- annotations --------------------------------------------------------------------------------
 

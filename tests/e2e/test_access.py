@@ -99,16 +99,17 @@ def test_only_approved_provider_keys_pass(proxy_factory, fake, monkeypatch, tmp_
 
 
 def test_rate_limit_answers_429_then_recovers(proxy_factory, fake, monkeypatch):
-    proxy = proxy_factory(sets=["llmwall_rate_limit=3/s"])
+    # 6/m: a token every 10 s, so the first six pass however slow the machine is, and the seventh is refused
+    proxy = proxy_factory(sets=["llmwall_rate_limit=6/m"])
     proxy.use_env(monkeypatch)
-    for _ in range(3):
+    for _ in range(6):
         fake.script(text=["ok"])
         ask("hi")
     with pytest.raises(openai.RateLimitError) as caught:
         ask("hi")
     retry_after = int(caught.value.response.headers["retry-after"])
     assert retry_after >= 1
-    assert len(fake.llm_requests()) == 3
+    assert len(fake.llm_requests()) == 6
     time.sleep(retry_after)
     fake.script(text=["back"])
     assert ask("hi").choices[0].message.content == "back"
