@@ -403,4 +403,6 @@ def load_rules(paths: Iterable[str], check_examples: bool = True):  # -> RuleSet
     ruleset = RuleSet(loaded.rules, version=loaded.digest, files=loaded.files)
     if check_examples:
         ruleset.check_examples()
+    for role in ("assistant", "tool_call"):  # compile the stream matchers now, not on the first stream
+        ruleset.stream_matcher(role)
     return ruleset
