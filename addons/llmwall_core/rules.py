@@ -149,7 +149,13 @@ def rule_files(paths: Iterable[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
+            # hidden entries are skipped: editors' swap files, and the kubelet's ..<timestamp>/ copy of a
+            # mounted ConfigMap (which would load every rule twice)
+            found.extend(sorted(
+                p for p in path.rglob("*")
+                if p.suffix in (".yaml", ".yml") and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ))
         elif path.is_file():
             found.append(path)
         else:

@@ -1,32 +1,35 @@
 """A small learned scorer for prompt injection and jailbreak text: pure Python, stdlib only.
 
-The model is a logistic regression over word unigrams and bigrams of a normalised text:
+The model is a logistic regression over the word n-grams of a normalised text:
 
-* normalisation: NFKC, zero-width and bidi controls removed, lower-cased, digits folded to ``0``,
-  typographic quotes and dashes folded to ASCII;
-* tokens: runs of letters/marks/digits split on white space; every ASCII punctuation or symbol
-  character is a token of its own (so ``<|im_start|>`` and ``###`` are visible); every Chinese,
-  Japanese kana and Thai character is a token of its own (these scripts do not separate words);
-* features of a token span: ``count(feature) / n_tokens ** alpha`` for every unigram ``t`` and
-  bigram ``"t u"`` in the span; the logit is ``bias + sum(weight * value)``.
+* normalisation: NFKC, Cyrillic/Greek homoglyphs folded to Latin (as the engine's ``normalized``
+  view does, so scoring that view or the raw text gives the same tokens), zero-width and bidi
+  controls removed, typographic quotes and dashes folded to ASCII, lower-cased;
+* tokens: runs of letters (with their combining marks), runs of digits, and every other visible
+  character alone (so ``<|im_start|>`` and ``###`` are visible); every Chinese, Japanese kana and
+  Thai character is a token of its own (these scripts do not separate words);
+* features of a token span: the *set* of its unigrams ``t``, bigrams ``"t u"`` and trigrams
+  ``"t u v"`` (binary), each with value ``n_tokens ** -alpha``; the logit is
+  ``bias + sum(weight[f] for f in features) / n_tokens ** alpha``.
 
 Features are looked up by their string in an explicit vocabulary (the pruned non-zero weights the
-trainer kept), which is what a hashing vectoriser would give without collisions and without a
-hash call per feature: Python's ``dict`` lookup is exact and its result never depends on the
+trainer kept). That is what a hashing vectoriser gives, minus the collisions and the hash call per
+feature: the lookup is one C-level ``dict.keys() & set`` pass and its result never depends on the
 interpreter's hash seed.
 
-Because the model is linear and the features are plain counts scaled by the span length, the
-logit of any window is a difference of prefix sums over token positions: the text is tokenised
-once and every window costs O(1). A long text is scored as the maximum over windows of about
-``window`` characters moved by ``stride`` characters, so an attack buried in a long document is
-not diluted by the benign text around it; a text no longer than a window is scored whole.
+A long text is scored as the maximum over windows: it is cut into blocks of about ``stride``
+characters and every run of ``window / stride`` blocks (two by default: 512 characters, stride 256)
+is a window, so an attack buried in a long document is not diluted by the benign text around it.
+A text no longer than one window is scored whole. The text is tokenised once; a window's feature
+set is the union of its blocks' sets.
 
-Model file (JSON, optionally zlib-compressed and base64-encoded under ``"zlib_b64"``)::
+Model file (JSON; a zlib-compressed JSON file loads too)::
 
-    {"format": "llmwall-scorer", "version": 1, "alpha": 0.5, "bias": -1.2,
-     "window": 512, "stride": 256, "threshold": 0.5, "weights": {"ignore": 1.3, "ignore all": 2.1}}
+    {"format": "llmwall-scorer", "version": 1, "alpha": 0.5, "bias": -1.2, "window": 512,
+     "stride": 256, "threshold": 0.71, "meta": {...}, "weights": {"ignore": 1.3, "ignore all": 2.1}}
 
-``scripts/train_scorer.py`` writes it.
+``scripts/train_scorer.py`` writes it; ``rules/injection.yaml`` runs it as the ``injection-scorer``
+rule (the rule's ``threshold`` is the one that counts).
 """
 
 from __future__ import annotations
@@ -35,78 +38,75 @@ import base64
 import itertools
 import json
 import math
-import operator
+import re
 import unicodedata
 import zlib
 from pathlib import Path
 
+import regex
+
 FORMAT = "llmwall-scorer"
 VERSION = 1
 
-# Chinese (CJK ideographs incl. extension A and compatibility), Japanese kana, Thai, CJK punctuation:
-# one token per character.
-_CHAR_TOKEN_RANGES = (
-    (0x0E00, 0x0E7F),  # Thai
-    (0x3000, 0x303F),  # CJK symbols and punctuation
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-)
 _INVISIBLE = (
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b"
     "\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a\u206b\u206c"
     "\u206d\u206e\u206f\u3164\ufeff\uffa0"
 )
 _FOLD = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2033": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-",
-    "\u2026": "...",
+    "\u2033": '"', "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2015": "-", "\u2212": "-", "\u2026": "...",
 }
-
-
-def _build_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for lo, hi in _CHAR_TOKEN_RANGES:
-        for cp in range(lo, hi + 1):
-            table[cp] = f" {chr(cp)} "
-    for ch in _INVISIBLE:
-        table[ord(ch)] = None
-    for cp in range(0x21, 0x7F):
-        ch = chr(cp)
-        if not ch.isalnum():
-            table[cp] = f" {ch} "
-    for src, dst in _FOLD.items():
-        table[ord(src)] = " ".join(f" {c} " for c in dst)
-    for cp in range(0x30, 0x3A):
-        table[cp] = "0"
-    # A few more symbols that delimit or fake roles: treat them as punctuation tokens.
-    for ch in "\u00a7\u00b6\u2022\u25cf\u25a0\u2588\u2192\u21d2\u27e8\u27e9\u3010\u3011\uff5c":
-        table[ord(ch)] = f" {ch} "
-    return table
-
-
-_TABLE = _build_table()
+try:  # fold Cyrillic/Greek look-alikes exactly as the engine's `normalized` view does
+    from .normalize import HOMOGLYPHS as _HOMOGLYPHS
+except Exception:  # noqa: BLE001 - the scorer also works alone
+    _HOMOGLYPHS = {}
+_UNICODE_TABLE: dict[int, str | None] = {ord(k): v for k, v in _HOMOGLYPHS.items() if len(k) == 1}
+_UNICODE_TABLE.update({ord(c): None for c in _INVISIBLE})
+_UNICODE_TABLE.update({ord(k): v for k, v in _FOLD.items()})
+_NEEDS_FOLD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_UNICODE_TABLE)) + "]")
+# ASCII fast path: letters, digit runs, and every other visible character alone.
+_ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9\s]")
+# Any script: one token per Chinese/Japanese/Thai character (no spaces between words there),
+# letters with their combining marks, digit runs, every other visible character alone.
+_TOKEN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}]|[\p{L}\p{M}]+|\p{N}+|[^\p{L}\p{M}\p{N}\s]")
 
 
 def tokenize(text: str) -> list[str]:
-    """The scorer's tokens of `text` (see the module docstring)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.lower().translate(_TABLE).split()
+    """The scorer's tokens of `text` (see the module docstring).
+
+    Idempotent on the engine's `normalized` view: NFKC and homoglyph folding are applied here too, so
+    a raw text (training) and its normalized view (inference) give the same tokens."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text.lower())
+    text = _NEEDS_FOLD.sub(_fold, unicodedata.normalize("NFKC", text))
+    return _TOKEN.findall(text.lower())
+
+
+def _fold(match: re.Match) -> str:
+    return _UNICODE_TABLE[ord(match.group())] or ""
 
 
 def bigrams(tokens: list[str]) -> list[str]:
     """``"a b"`` for each adjacent token pair."""
-    return list(map(operator.add, map(operator.add, tokens, itertools.repeat(" ")), tokens[1:]))
+    return list(map(" ".join, zip(tokens, tokens[1:])))
 
 
-def span_features(tokens: list[str]) -> list[str]:
-    """Every feature (with repetition) of a token span, as the trainer counts them."""
-    return tokens + bigrams(tokens)
+def trigrams(tokens: list[str]) -> list[str]:
+    """``"a b c"`` for each run of three tokens."""
+    return list(map(" ".join, zip(tokens, tokens[1:], tokens[2:])))
+
+
+def span_features(tokens: list[str], start: int = 0, end: int | None = None) -> set[str]:
+    """The features of the token span [start, end): its unigrams, and the bigrams and trigrams that
+    start inside it (they may run past `end`), as a set -- features are binary."""
+    n = len(tokens)
+    end = n if end is None else end
+    return set(tokens[start:end]) | set(bigrams(tokens[start : min(end + 1, n)])) | set(
+        trigrams(tokens[start : min(end + 2, n)])
+    )
 
 
 def _sigmoid(z: float) -> float:
@@ -187,49 +187,52 @@ class Scorer:
 
     # -- scoring -----------------------------------------------------------------------------
 
-    def _prefix(self, tokens: list[str]) -> list[float]:
-        """prefix[i] = summed weights of the features that start at token positions < i."""
-        get = self.weights.get
-        n = len(tokens)
-        zeros = itertools.repeat(0.0)
-        per_pos = list(map(get, tokens, zeros))
-        bi = list(map(get, bigrams(tokens), zeros))
-        bi.append(0.0)
-        return [0.0, *itertools.accumulate(map(operator.add, per_pos, bi[:n]))]
-
-    def span_logit(self, tokens: list[str]) -> float:
-        """The logit of one token span scored whole (what the trainer fits)."""
-        if not tokens:
-            return self.bias
-        return self.bias + self._prefix(tokens)[-1] / len(tokens) ** self.alpha
+    def blocks(self, n_tokens: int, n_chars: int, window: int | None = None, stride: int | None = None):
+        """``(bounds, k)``: a long text is cut into blocks of about `stride` characters (token
+        boundaries ``bounds``, converted with the text's own tokens-per-character ratio) and every
+        run of ``k = ceil(window / stride)`` adjacent blocks is a window. A text that fits in one
+        window gives ``([0, n_tokens], 1)``."""
+        window = window or self.window
+        stride = min(stride or (self.stride if window == self.window else max(1, window // 2)), window)
+        whole = ([0, n_tokens], 1)
+        if n_chars <= window or n_tokens == 0:
+            return whole
+        s = max(4, round(stride * n_tokens / n_chars))
+        k = max(1, -(-window // stride))
+        bounds = list(range(0, n_tokens, s)) + [n_tokens]
+        if len(bounds) - 1 <= k:
+            return whole
+        return bounds, k
 
     def spans(self, n_tokens: int, n_chars: int, window: int | None = None, stride: int | None = None):
-        """The token spans ``(start, end)`` a text of `n_chars` characters and `n_tokens` tokens is
-        scored in: the whole text when it fits in one window, else windows of about `window`
-        characters (converted with the text's own tokens-per-character ratio) every `stride`."""
-        window = window or self.window
-        stride = stride or (self.stride if window == self.window else max(1, window // 2))
-        if n_chars <= window or n_tokens == 0:
-            return [(0, n_tokens)]
-        per_char = n_tokens / n_chars
-        w = max(8, round(window * per_char))
-        s = max(1, round(stride * per_char))
-        if n_tokens <= w:
-            return [(0, n_tokens)]
-        starts = list(range(0, n_tokens - w + 1, s))
-        if starts[-1] != n_tokens - w:
-            starts.append(n_tokens - w)
-        return [(a, a + w) for a in starts]
+        """The token spans ``(start, end)`` the text is scored in (see `blocks`)."""
+        bounds, k = self.blocks(n_tokens, n_chars, window, stride)
+        return [(bounds[i], bounds[i + k]) for i in range(len(bounds) - k)]
 
     def window_logits(self, text: str, window: int | None = None, stride: int | None = None) -> list[float]:
         """Logits of the windows the text is scored in (one for a short text)."""
         tokens = tokenize(text)
         n = len(tokens)
+        bias, alpha, weights = self.bias, self.alpha, self.weights
         if n == 0:
-            return [self.bias]
-        prefix = self._prefix(tokens)
-        bias, alpha = self.bias, self.alpha
-        return [bias + (prefix[b] - prefix[a]) / (b - a) ** alpha for a, b in self.spans(n, len(text), window, stride)]
+            return [bias]
+        bi = bigrams(tokens)
+        tri = trigrams(tokens)
+        # The features of this text that carry a weight: one C-level pass that probes the weights.
+        hits = weights.keys() & itertools.chain(tokens, bi, tri)
+        bounds, k = self.blocks(n, len(text), window, stride)
+        if len(bounds) == 2:
+            return [bias + sum(map(weights.__getitem__, hits)) / n**alpha]
+        if not hits:
+            return [bias]
+        # A window's binary feature set is the union of its blocks' (features start inside a block).
+        block_hits = [hits.intersection(itertools.chain(tokens[a:b], bi[a:b], tri[a:b])) for a, b in zip(bounds, bounds[1:])]
+        get = weights.__getitem__
+        out = []
+        for i in range(len(bounds) - k):
+            fs = block_hits[i].union(*block_hits[i + 1 : i + k])
+            out.append(bias + sum(map(get, fs)) / (bounds[i + k] - bounds[i]) ** alpha)
+        return out
 
     def score(self, text: str, window: int | None = None, stride: int | None = None) -> float:
         """Probability in [0, 1] that `text` carries an injection or jailbreak (max over windows)."""
@@ -237,11 +240,6 @@ class Scorer:
 
     def explain(self, text: str, top: int = 10) -> list[tuple[str, float]]:
         """The features of `text` that pushed its score most (for debugging and reports)."""
-        tokens = tokenize(text)
         get = self.weights.get
-        contrib: dict[str, float] = {}
-        for f in span_features(tokens):
-            w = get(f)
-            if w:
-                contrib[f] = contrib.get(f, 0.0) + w
-        return sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top]
+        contrib = [(f, get(f, 0.0)) for f in span_features(tokenize(text))]
+        return sorted((c for c in contrib if c[1]), key=lambda kv: -abs(kv[1]))[:top]

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import ahocorasick
 import regex
 
 from .model import Action
 from .rules import Rule
 
 PLACEHOLDER = r"<[A-Z][A-Z0-9]*_\d{1,6}>"
-PLACEHOLDER_GROUP = "_ph"
-_LEADING_FLAGS = regex.compile(r"^\(\?([aiLmsuxV01fbBeprw]+)\)")
-CONTEXT_CHARS = 64  # kept before the decided point, for look-behinds and \b
+LOOKBACK_CHARS = 256  # searched again before the decided point: a match may begin before its keyword
+CONTEXT_CHARS = LOOKBACK_CHARS + 64  # kept before the decided point (look-back plus look-behind context)
 MAX_SUPPRESSED_CHARS = 65536  # a match redacted at the cap that goes on longer than this blocks the stream
 
 
@@ -33,39 +33,52 @@ class Hit:
     continued: bool = False  # more of a match already redacted at the holdback cap: remove, no marker
 
 
-def _scoped(pattern: str) -> str:
-    """Turn leading global inline flags `(?i)rest` into a scoped group `(?i:rest)` for combining."""
-    found = _LEADING_FLAGS.match(pattern)
-    if not found:
-        return pattern
-    return f"(?{found.group(1)}:{pattern[found.end():]})"
-
-
 class StreamMatcher:
-    """All response pattern rules (plus the pseudonym placeholder) compiled into one alternation."""
+    """The response rules of one role, gated by their keywords.
+
+    Per event only the rules whose keyword occurs in the undecided window (plus a look-back), or whose
+    keyword could begin at its very end, are run; so ordinary prose is not held back by every pattern
+    whose first character could start a match. A rule whose keyword sits mid-pattern therefore starts
+    to hold text only once its keyword is seen: what came before the keyword may already be out, and
+    the redaction starts at the first character not yet released.
+    """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = [r for r in rules if r.pattern is not None]
-        parts = [f"(?P<_r{i}>{_scoped(r.pattern.pattern)})" for i, r in enumerate(self.rules)]
-        parts.append(f"(?P<{PLACEHOLDER_GROUP}>{PLACEHOLDER})")
-        try:
-            self.combined: regex.Pattern[str] = regex.compile("|".join(parts))
-            self.separate: list[Rule] = []
-        except regex.error:
-            # A pattern that cannot be combined (e.g. numbered back-references): match it on its own.
-            self.combined = regex.compile(f"(?P<{PLACEHOLDER_GROUP}>{PLACEHOLDER})")
-            self.separate = list(self.rules)
+        self.always = [r for r in self.rules if not r.keywords]
+        self.by_keyword: dict[str, list[Rule | None]] = {}
+        for rule in self.rules:
+            for keyword in rule.keywords:
+                self.by_keyword.setdefault(keyword, []).append(rule)
+        self.by_keyword.setdefault("<", []).append(None)  # None stands for the pseudonym placeholder
+        self.automaton = ahocorasick.Automaton()
+        for keyword in self.by_keyword:
+            self.automaton.add_word(keyword, keyword)
+        self.automaton.make_automaton()
+        self.by_prefix: dict[str, list[Rule | None]] = {}  # proper prefixes of keywords -> their rules
+        for keyword, keyword_rules in self.by_keyword.items():
+            for size in range(1, len(keyword)):
+                self.by_prefix.setdefault(keyword[:size], []).extend(keyword_rules)
+        self.longest_prefix = max((len(p) for p in self.by_prefix), default=0)
+        self.placeholder = regex.compile(PLACEHOLDER)
 
-    def rule_of(self, match: regex.Match[str]) -> Rule | None:
-        name = match.lastgroup
-        if name is None or not name.startswith("_r"):
-            for key, value in match.groupdict().items():
-                if value is not None and (key.startswith("_r") or key == PLACEHOLDER_GROUP):
-                    name = key
-                    break
-        if name is None or name == PLACEHOLDER_GROUP:
-            return None
-        return self.rules[int(name[2:])]
+    def candidates(self, window_lower: str, new_from: int) -> tuple[list[Rule | None], list[Rule | None]]:
+        """Rules to run on a lower-cased window: (woken, at_tail). `woken` have a keyword occurrence ending
+        at or after `new_from` (text not yet decided): their match may begin before the keyword, so they
+        search the look-back too. `at_tail` could see their keyword begin at the very end of the window:
+        they search only the undecided text (cheap), so a keyword split across events is still held.
+        A keyword seen only in decided text was evaluated when it arrived."""
+        woken: dict[int, Rule | None] = {}
+        for end_index, keyword in self.automaton.iter(window_lower):
+            if end_index >= new_from:
+                for rule in self.by_keyword[keyword]:
+                    woken.setdefault(id(rule), rule)
+        at_tail: dict[int, Rule | None] = {}
+        for size in range(1, min(self.longest_prefix, len(window_lower)) + 1):
+            for rule in self.by_prefix.get(window_lower[-size:], ()):
+                if id(rule) not in woken:
+                    at_tail.setdefault(id(rule), rule)
+        return list(woken.values()), list(at_tail.values())
 
     def channel(self, max_holdback: int) -> ChannelScan:
         return ChannelScan(self, max_holdback)
@@ -111,56 +124,51 @@ class ChannelScan:
         return hits
 
     def _scan(self, hits: list[Hit], final: bool) -> int:
-        """Collect complete matches after `decided`; return where the undecided tail starts."""
+        """Collect complete matches not yet decided; return where the undecided tail starts.
+
+        Rules without keywords search from the decided point; rules woken by a keyword search from a
+        look-back before it, since their match may begin before the keyword."""
         text = self.text
-        start = self.decided - self.base
+        decided = self.decided - self.base
+        start = max(0, decided - LOOKBACK_CHARS)
         pending = len(text)
-        for match in self.matcher.combined.finditer(text, start, partial=not final):
-            if match.partial:
-                if match.start() < len(text):
-                    pending = min(pending, match.start())
-                break
-            if match.end() == len(text) and not final:
-                pending = min(pending, match.start())  # a complete match at the end may still grow
-                break
-            hit = self._hit(match, self.matcher.rule_of(match))
-            if hit is not None:
-                hits.append(hit)
-        for rule in self.matcher.separate:
-            for match in rule.pattern.finditer(text, start, partial=not final):
-                if match.partial or (match.end() == len(text) and not final):
+        woken, at_tail = self.matcher.candidates(text[start:].lower(), decided - start)
+        runs = [(rule, decided) for rule in self.matcher.always]
+        runs += [(rule, decided) for rule in at_tail] + [(rule, start) for rule in woken]
+        for rule, search_from in runs:
+            pattern = self.matcher.placeholder if rule is None else rule.pattern
+            for match in pattern.finditer(text, search_from, partial=not final):
+                if match.partial:
                     if match.start() < len(text):
-                        pending = min(pending, match.start())
+                        pending = min(pending, max(match.start(), decided))
                     break
-                hit = self._hit(match, rule)
-                if hit is not None:
-                    hits.append(hit)
+                value_start, value_end = match.span() if rule is None else rule.value_span(match)
+                if value_end <= decided or value_end <= value_start:
+                    continue  # decided by an earlier push
+                if match.end() == len(text) and not final:
+                    pending = min(pending, max(value_start, decided))  # a match at the end may still grow
+                    break
+                value = text[value_start:value_end]
+                if rule is not None and not rule.accepts(value):
+                    continue
+                hits.append(Hit(self.base + max(value_start, decided), self.base + value_end, rule, value))
         if pending < len(text):
             hits[:] = [h for h in hits if h.end <= self.base + pending]
         hits.sort(key=lambda h: h.start)
         return self.base + pending
-
-    def _hit(self, match: regex.Match[str], rule: Rule | None) -> Hit | None:
-        if rule is None:
-            return Hit(self.base + match.start(), self.base + match.end(), None, match.group())
-        own = rule.pattern.match(self.text, match.start()) if rule.secret_group is not None else None
-        start, end = rule.value_span(own) if own is not None else match.span()
-        value = self.text[start:end]
-        if end <= start or not rule.accepts(value):
-            return None
-        return Hit(self.base + start, self.base + end, rule, value)
 
     def _overflow(self, pending: int, hits: list[Hit]) -> int:
         """The held tail outgrew the cap. A pending block/redact rule fails safe: its text is redacted
         (the guard blocks for block rules); anything else is released."""
         rel = pending - self.base
         for rule in self.matcher.rules:
-            if rule.action in (Action.BLOCK, Action.REDACT, Action.PSEUDONYMIZE):
-                found = rule.pattern.match(self.text, rel, partial=True)
-                if found is not None and found.end() > rel:
+            if rule.action not in (Action.BLOCK, Action.REDACT, Action.PSEUDONYMIZE):
+                continue
+            for found in rule.pattern.finditer(self.text, max(0, rel - LOOKBACK_CHARS), partial=True):
+                if found.partial and found.start() <= rel < found.end():
                     self.suppress_rule = rule
-                    self.suppress_start = pending
-                    self.suppress_buf = self.text[rel:]
+                    self.suppress_start = self.base + found.start()
+                    self.suppress_buf = self.text[found.start():]
                     hits.append(Hit(pending, self.end, rule, ""))
                     return self.end
         return self.end
