@@ -124,6 +124,11 @@ class Reply:
     path            only for requests whose path contains this string (also matches non-LLM paths);
                     None = the next LLM-endpoint request
     usage           overrides the usage numbers: {"input": n, "output": m}
+    stamp           benchmarks: prefix every stream event, when it is written, with the SSE comment line
+                    `: t=<time.perf_counter_ns()>` (SSE streams only; clients ignore comments)
+    hold_after      benchmarks: after this many stream events, keep the stream open until `release()`
+    pauses          {n: seconds}: sleep this long before stream event n (0: the first event, after the
+                    headers), on top of `delay`; the doctor's probes (probe.py) use it
     """
 
     text: Sequence[str] | None = None
@@ -143,6 +148,9 @@ class Reply:
     gate_timeout: float = 10.0
     path: str | None = None
     usage: Mapping[str, int] | None = None
+    stamp: bool = False
+    hold_after: int | None = None
+    pauses: Mapping[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -152,6 +160,8 @@ class Reply:
         self.request: RecordedRequest | None = None  # the request this reply answered
         self.gates_passed = 0  # gate points released by an ack in time
         self.gate_timed_out: int | None = None  # the gate index that timed out, if any
+        self._released = False
+        self._holders: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     # -- ordering control -------------------------------------------------------------------------------
     def ack(self, k: int) -> None:
@@ -174,6 +184,25 @@ class Reply:
         with self._cond:
             self._aborted = True
             self._cond.notify_all()
+        self.release()
+
+    # -- held streams (benchmarks) ----------------------------------------------------------------------
+    def release(self) -> None:
+        """Let a stream held by `hold_after` continue (thread-safe; also before the hold is reached)."""
+        with self._cond:
+            self._released = True
+            holders, self._holders = self._holders, []
+        for loop, fut in holders:
+            loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
+
+    async def _hold(self) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if self._released:
+                return
+            self._holders.append((loop, fut))
+        await fut
 
     # -- recorded fixtures ------------------------------------------------------------------------------
     @classmethod
@@ -927,7 +956,9 @@ class FakeProvider:
                     reply = self._queue.pop(i)
                     break
             else:
-                reply = Reply()
+                from .probe import probe_reply  # the doctor's x-llmwall-probe header (probe.py)
+
+                reply = probe_reply(req) or Reply()
             reply.request = req
             self._served.append(reply)
             if reply.gated:
@@ -1057,7 +1088,14 @@ class FakeProvider:
                 raise _Abort
             if n and reply.delay:
                 await asyncio.sleep(reply.delay)
-            data = enc.chunk(event.data) if enc else event.data
+            if reply.pauses.get(n):
+                await asyncio.sleep(reply.pauses[n])
+            if reply.hold_after is not None and n == reply.hold_after:
+                await reply._hold()
+            data = event.data
+            if reply.stamp:
+                data = b": t=%d\n" % time.perf_counter_ns() + data
+            data = enc.chunk(data) if enc else data
             if data:
                 writer.write(b"%x\r\n%s\r\n" % (len(data), data))
             await writer.drain()

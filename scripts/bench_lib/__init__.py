@@ -1,0 +1,1 @@
+"""Helpers of scripts/bench.py: payloads, the measuring client, in-process measurements."""
