@@ -32,7 +32,7 @@ COMMON_KEYS = {
     "tags", "enabled", "examples",
 }
 KIND_KEYS = {
-    "pattern": {"pattern", "keywords", "secret_group", "validator", "entropy", "allow", "view", "pseudonym"},
+    "pattern": {"pattern", "keywords", "secret_group", "validator", "entropy", "allow", "view", "pseudonym", "anchor"},
     "scorer": {"model", "threshold", "window", "stride"},
     "provider_allowlist": {"allow"},
     "model_allowlist": {"allow"},
@@ -65,6 +65,7 @@ class Rule:
     pattern: regex.Pattern[str] | None = None
     finder: re.Pattern[str] | regex.Pattern[str] | None = None  # the same pattern in `re` when it compiles there (faster)
     keywords: tuple[str, ...] = ()
+    anchored: bool = False  # `anchor: keyword`: a match starts where one of the keywords occurs
     secret_group: int | str | None = None
     validator: Callable[[str], bool] | None = None
     entropy: float | None = None
@@ -305,6 +306,11 @@ def _build_pattern(rule: Rule, raw: dict[str, Any], fail: Callable[[str], RuleEr
     rule.finder = _fast_finder(pattern, rule.pattern)
     keywords = _str_tuple(raw, "keywords", fail) or ()
     rule.keywords = tuple(k.lower() for k in keywords)
+    anchor = raw.get("anchor")
+    if anchor is not None:
+        if anchor != "keyword" or not rule.keywords:
+            raise fail("'anchor' takes the value 'keyword' and needs 'keywords'")
+        rule.anchored = True
     group = raw.get("secret_group")
     if group is not None:
         if not isinstance(group, (int, str)) or isinstance(group, bool):

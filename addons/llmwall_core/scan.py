@@ -133,20 +133,24 @@ class RuleSet:
             findings.extend(self._policy_findings(pieces, provider, model, client))
         return findings
 
-    def _candidates(self, views: _Views, phase: Phase) -> list[Rule]:
+    def _candidates(self, views: _Views, phase: Phase) -> list[tuple[Rule, list[int] | None]]:
         """Rules without keywords, plus those whose keyword occurs in the text: one Aho-Corasick pass
-        per view, so the cost follows the text, not the number of rules."""
-        rules = list(self._always[phase])
-        seen = {id(r) for r in rules}
+        per view, so the cost follows the text, not the number of rules. Anchored rules come with the
+        positions where their keywords start (their matches can only start there)."""
+        found: dict[int, tuple[Rule, list[int] | None]] = {id(r): (r, None) for r in self._always[phase]}
         for view_name, automaton in self._automata[phase].items():
             text = views.lowered() if view_name == "plain" else views.get("deobfuscated").text
-            hits = {found for _, found in automaton.iter(text)}
-            for keyword in hits:
-                for rule in self._keyword_rules[phase][view_name][keyword]:
-                    if id(rule) not in seen:
-                        seen.add(id(rule))
-                        rules.append(rule)
-        return rules
+            same_offsets = len(text) == len(views.get("normalized").text)
+            index = self._keyword_rules[phase][view_name]
+            for end_index, keyword in automaton.iter(text):
+                for rule in index[keyword]:
+                    entry = found.get(id(rule))
+                    anchored = rule.anchored and same_offsets and rule.view != "raw"
+                    if entry is None:
+                        entry = found[id(rule)] = (rule, [] if anchored else None)
+                    if entry[1] is not None:
+                        entry[1].append(end_index - len(keyword) + 1)
+        return list(found.values())
 
     def _scan_piece_cached(
         self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None,
@@ -176,10 +180,10 @@ class RuleSet:
         views = _Views(piece.text)
         location = render(piece.path)
         findings: list[Finding] = []
-        for rule in self._candidates(views, phase):
+        for rule, starts in self._candidates(views, phase):
             if not rule.applies(piece.role, provider, model, client):
                 continue
-            findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index))
+            findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index, starts))
         findings.extend(self._base64_findings(index, piece, phase, provider, model, location, client))
         for rule in self.scorers[phase]:
             if rule.applies(piece.role, provider, model, client):
@@ -193,17 +197,24 @@ class RuleSet:
 
     @staticmethod
     def _rule_findings(
-        rule: Rule, views: _Views, phase: Phase, role: str, location: str, index: int
+        rule: Rule, views: _Views, phase: Phase, role: str, location: str, index: int,
+        starts: list[int] | None = None,
     ) -> Iterable[Finding]:
         view = views.get(rule.view)
         assert rule.finder is not None
-        for match in rule.finder.finditer(view.text):
+        if starts is None:
+            matches: Iterable = rule.finder.finditer(view.text)
+        else:  # anchored: try only where a keyword starts, instead of at every position
+            matches = filter(None, (rule.finder.match(view.text, p) for p in sorted(set(starts))))
+        seen_until = -1
+        for match in matches:
             start, end = rule.value_span(match)
-            if end <= start:
+            if end <= start or end <= seen_until:
                 continue
             value = view.text[start:end]
             if not rule.accepts(value):
                 continue
+            seen_until = end
             o_start, o_end = view.span_to_original(start, end)
             yield Finding(rule.id, rule.action, rule.severity, phase, role, location, o_start, o_end,
                           mask(value, rule), piece=index)
@@ -221,10 +232,10 @@ class RuleSet:
             if decoded is None:
                 continue
             inner = _Views(decoded)
-            for rule in self._candidates(inner, phase):
+            for rule, starts in self._candidates(inner, phase):
                 if rule.view == "raw" or not rule.applies(piece.role, provider, model, client):
                     continue
-                for found in self._rule_findings(rule, inner, phase, piece.role, location, index):
+                for found in self._rule_findings(rule, inner, phase, piece.role, location, index, starts):
                     findings.append(Finding(found.rule_id, found.action, found.severity, phase, piece.role,
                                             location + " (base64)", run.start(), run.end(),
                                             "base64:" + found.preview, piece=index))

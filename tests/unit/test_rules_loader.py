@@ -97,7 +97,7 @@ def test_keyword_prefilter_skips_rules_without_their_keyword(tmp_path):
     from llmwall_core.scan import _Views
 
     assert rules._candidates(_Views("no keyword here"), Phase.REQUEST) == []
-    assert [r.id for r in rules._candidates(_Views("a TOK_ here"), Phase.REQUEST)] == ["demo-token"]
+    assert [r.id for r, _ in rules._candidates(_Views("a TOK_ here"), Phase.REQUEST)] == ["demo-token"]
 
 
 def test_scope_by_role_provider_model(tmp_path):
