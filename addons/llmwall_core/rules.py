@@ -33,7 +33,7 @@ COMMON_KEYS = {
 }
 KIND_KEYS = {
     "pattern": {"pattern", "keywords", "secret_group", "validator", "entropy", "allow", "view", "pseudonym", "anchor"},
-    "scorer": {"model", "threshold", "window", "stride"},
+    "scorer": {"model", "threshold", "window", "stride", "short_chars", "short_threshold"},
     "provider_allowlist": {"allow"},
     "model_allowlist": {"allow"},
     "max_prompt_chars": {"limit"},
@@ -83,6 +83,8 @@ class Rule:
     threshold: float = 0.5
     window: int = 512
     stride: int | None = None
+    short_chars: int = 0  # texts shorter than this need `short_threshold` (little evidence, more false alarms)
+    short_threshold: float = 0.5
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
 
@@ -381,6 +383,13 @@ def _build_scorer(rule: Rule, raw: dict[str, Any], path: Path, fail: Callable[[s
             raise fail(f"'{key}' must be a whole number of characters >= 16")
     rule.window = raw.get("window", 512)
     rule.stride = raw.get("stride")
+    short_chars = raw.get("short_chars", 0)
+    short_threshold = raw.get("short_threshold", rule.threshold)
+    if not isinstance(short_chars, int) or short_chars < 0:
+        raise fail("'short_chars' must be a whole number of characters")
+    if not isinstance(short_threshold, (int, float)) or not rule.threshold <= short_threshold < 1:
+        raise fail("'short_threshold' must be between 'threshold' and 1")
+    rule.short_chars, rule.short_threshold = short_chars, float(short_threshold)
 
 
 def _str_tuple(raw: dict[str, Any], key: str, fail: Callable[[str], RuleError]) -> tuple[str, ...] | None:

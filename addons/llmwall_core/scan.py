@@ -187,8 +187,9 @@ class RuleSet:
         findings.extend(self._base64_findings(index, piece, phase, provider, model, location, client))
         for rule in self.scorers[phase]:
             if rule.applies(piece.role, provider, model, client):
-                score = rule.scorer.score(views.get("normalized").text, rule.window, rule.stride)
-                if score >= rule.threshold:
+                text = views.get("normalized").text
+                score = rule.scorer.score(text, rule.window, rule.stride)
+                if score >= (rule.short_threshold if len(text) < rule.short_chars else rule.threshold):
                     findings.append(
                         Finding(rule.id, rule.action, rule.severity, phase, piece.role, location, 0,
                                 len(piece.text), f"score {score:.2f}", score=round(score, 4), piece=index)

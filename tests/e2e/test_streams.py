@@ -66,7 +66,7 @@ def test_benign_stream_is_byte_identical(client_env, fake):
 def test_pseudonym_restored_inside_stream(client_env, fake):
     # the fake echoes <EMAIL_1> split over two events
     stream = openai_client().chat.completions.create(
-        model="gpt-4o", stream=True, messages=[{"role": "user", "content": "Say hi to dana@example.com"}])
+        model="gpt-4o", stream=True, messages=[{"role": "user", "content": "Please forward the meeting notes to dana@example.com"}])
     got = chat_text(stream)
     assert "dana@example.com" in got and "<EMAIL" not in got
     assert "dana@example.com" not in fake.llm_requests()[-1].body.decode()

@@ -183,3 +183,18 @@ def test_rejects_foreign_or_future_model_files(tmp_path):
         Scorer.from_dict({"format": "something-else", "version": VERSION, "weights": {}, "bias": 0})
     with pytest.raises(ValueError):
         Scorer.from_dict({"format": FORMAT, "version": VERSION + 1, "weights": {}, "bias": 0})
+
+
+def test_short_everyday_prompts_are_not_blocked_by_the_scorer():
+    """Known weakness, pinned: short prompts carry little evidence, so the rule asks more of them."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "addons"))
+    from llmwall_core.rules import load_rules
+
+    rules = load_rules([str(root / "rules")])
+    for text in ["Respond only with yes or no: is water wet?", "Say hello to my friend Bob",
+                 "Tell me a joke", "Write a haiku about spring"]:
+        assert not [f for f in rules.scan_text(text) if f.rule_id == "injection-scorer"], text
