@@ -36,8 +36,8 @@ class Hit:
 class StreamMatcher:
     """The response rules of one role, gated by their keywords.
 
-    Per event only the rules whose keyword occurs in the undecided window (plus a look-back), or whose
-    keyword could begin at its very end, are run; so ordinary prose is not held back by every pattern
+    Per event only the rules whose keyword occurs in the text not yet decided are run (over a look-back
+    too, since a match may begin before its keyword), plus the few rules without keywords; so ordinary prose is not held back by every pattern
     whose first character could start a match. A rule whose keyword sits mid-pattern therefore starts
     to hold text only once its keyword is seen: what came before the keyword may already be out, and
     the redaction starts at the first character not yet released.
@@ -55,30 +55,20 @@ class StreamMatcher:
         for keyword in self.by_keyword:
             self.automaton.add_word(keyword, keyword)
         self.automaton.make_automaton()
-        self.by_prefix: dict[str, list[Rule | None]] = {}  # proper prefixes of keywords -> their rules
-        for keyword, keyword_rules in self.by_keyword.items():
-            for size in range(1, len(keyword)):
-                self.by_prefix.setdefault(keyword[:size], []).extend(keyword_rules)
-        self.longest_prefix = max((len(p) for p in self.by_prefix), default=0)
         self.placeholder = regex.compile(PLACEHOLDER)
 
-    def candidates(self, window_lower: str, new_from: int) -> tuple[list[Rule | None], list[Rule | None]]:
-        """Rules to run on a lower-cased window: (woken, at_tail). `woken` have a keyword occurrence ending
-        at or after `new_from` (text not yet decided): their match may begin before the keyword, so they
-        search the look-back too. `at_tail` could see their keyword begin at the very end of the window:
-        they search only the undecided text (cheap), so a keyword split across events is still held.
-        A keyword seen only in decided text was evaluated when it arrived."""
+    def candidates(self, window_lower: str, new_from: int) -> list[Rule | None]:
+        """Keyword rules to run on a lower-cased window: those with a keyword occurrence ending at or after
+        `new_from` (text not yet decided). A keyword seen only in decided text was evaluated when it
+        arrived. A keyword split across events wakes its rule when its last character arrives; by then
+        its first characters may be out, which leaks nothing secret: a keyword is a fixed prefix or a
+        name before the value, and the redaction covers everything not yet released."""
         woken: dict[int, Rule | None] = {}
         for end_index, keyword in self.automaton.iter(window_lower):
             if end_index >= new_from:
                 for rule in self.by_keyword[keyword]:
                     woken.setdefault(id(rule), rule)
-        at_tail: dict[int, Rule | None] = {}
-        for size in range(1, min(self.longest_prefix, len(window_lower)) + 1):
-            for rule in self.by_prefix.get(window_lower[-size:], ()):
-                if id(rule) not in woken:
-                    at_tail.setdefault(id(rule), rule)
-        return list(woken.values()), list(at_tail.values())
+        return list(woken.values())
 
     def channel(self, max_holdback: int) -> ChannelScan:
         return ChannelScan(self, max_holdback)
@@ -132,9 +122,8 @@ class ChannelScan:
         decided = self.decided - self.base
         start = max(0, decided - LOOKBACK_CHARS)
         pending = len(text)
-        woken, at_tail = self.matcher.candidates(text[start:].lower(), decided - start)
-        runs = [(rule, decided) for rule in self.matcher.always]
-        runs += [(rule, decided) for rule in at_tail] + [(rule, start) for rule in woken]
+        woken = self.matcher.candidates(text[start:].lower(), decided - start)
+        runs = [(rule, decided) for rule in self.matcher.always] + [(rule, start) for rule in woken]
         for rule, search_from in runs:
             pattern = self.matcher.placeholder if rule is None else rule.pattern
             for match in pattern.finditer(text, search_from, partial=not final):

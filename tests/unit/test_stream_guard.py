@@ -185,3 +185,20 @@ def test_any_chunking_gives_the_same_output(rules, sizes, parts):
     vault2.placeholder("EMAIL", "bob@example.org")
     chunked, _ = run(rules, wire, sizes, vault=vault2)
     assert texts(chunked) == texts(whole)
+
+
+def test_secret_split_inside_its_keyword_leaks_only_keyword_characters(rules):
+    # "to" goes out before the keyword "tok_" is complete; everything after it is redacted
+    wire = sse(["key to", "k_0123456789", "abcdef end"])
+    out, guard = run(rules, wire)
+    assert texts(out) == "key to[REDACTED:demo-token] end"
+    assert [f.rule_id for f in guard.findings] == ["demo-token"]
+
+
+def test_prose_is_not_held(rules):
+    from llmwall_core.stream_guard import StreamGuard
+
+    guard = StreamGuard(DemoCodec(), SSEFramer(), rules)
+    for word in ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog"]:
+        event = b"data: " + json.dumps({"t": word}).encode() + b"\n\n"
+        assert guard.feed(event) == [event]
