@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from mitmproxy import http
 
 from llmwall_core.apikeys import find_key, fingerprint, preview
-from llmwall_core.identity import Client
+from llmwall_core.identity import Client, ClientSelector, any_matches
 from llmwall_core.ratelimit import RateLimiter
 
 log = logging.getLogger("llmwall")
@@ -23,12 +23,21 @@ class Refusal:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def client_of(flow: http.HTTPFlow) -> Client:
-    """The proxy-auth user name (mitmproxy's proxyauth addon) when set, else the client address."""
+def client_of(flow: http.HTTPFlow, trusted: tuple[ClientSelector, ...] = ()) -> Client:
+    """The proxy-auth user name (mitmproxy's proxyauth addon) when set, else the client address. Behind
+    a trusted front (NGINX, a load balancer), the address is the right-most X-Forwarded-For entry that
+    is not itself a trusted front."""
     auth = flow.metadata.get("proxyauth")
     user = auth[0] if isinstance(auth, tuple) and auth and isinstance(auth[0], str) and auth[0] else None
     peer = flow.client_conn.peername
-    return Client(user=user, address=str(peer[0]) if peer else "unknown")
+    address = str(peer[0]) if peer else "unknown"
+    if trusted and any_matches(trusted, Client(None, address)):
+        forwarded = ",".join(flow.request.headers.get_all("x-forwarded-for"))
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            address = hop
+            if not any_matches(trusted, Client(None, hop)):
+                break
+    return Client(user=user, address=address)
 
 
 class AccessControl:

@@ -148,7 +148,8 @@ class LLMWall:
         route = match_route(flow.request.host, flow.request.port, self.settings.providers)
         if route is None:
             return
-        exchange = Exchange(route, get_format(route.format), self.rules, time.monotonic(), client_of(flow))
+        client = client_of(flow, self.settings.trusted_proxies)
+        exchange = Exchange(route, get_format(route.format), self.rules, time.monotonic(), client)
         self.exchanges[flow.id] = exchange
         flow.request.anticomp()  # ask for identity so a reply can be rewritten without re-compressing
         refusal = self.access.check(flow, exchange.client)

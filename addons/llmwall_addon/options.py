@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mitmproxy import exceptions
 
+from llmwall_core.identity import ClientSelector, parse_selector
 from llmwall_core.providers.routes import ExtraHost, parse_extra_host
 from llmwall_core.ratelimit import Rate, parse_rate
 
@@ -26,6 +27,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
     ("llmwall_reload_interval", int, 2, "Seconds between checks of the rule files for changes; 0 disables hot reload."),
     ("llmwall_clients", Sequence[str], [], "Client identities (proxy-auth user names or addresses) counted by name in metrics; others count as 'other'."),
+    ("llmwall_trusted_proxies", Sequence[str], [], "Addresses or CIDR ranges of fronts (NGINX, load balancers) whose X-Forwarded-For names the real client."),
     ("llmwall_approved_keys", Sequence[str], [], "SHA-256 fingerprints (hex) of approved provider API keys; when set, any other key is refused."),
     ("llmwall_rate_limit", str, "", "Requests per client identity, e.g. 120/m or 10/s (token bucket, per instance); empty: no limit."),
     ("llmwall_audit_log", str, "", "Audit log: a file path, '-' for stdout, empty for none. One JSON object per exchange."),
@@ -46,6 +48,7 @@ class Settings:
     audit_log: str
     reload_interval: int
     clients: frozenset[str]
+    trusted_proxies: tuple[ClientSelector, ...]
     approved_keys: frozenset[str]
     rate: Rate | None
 
@@ -70,6 +73,12 @@ def parse_settings(opts) -> Settings:
         raise exceptions.OptionsError("llmwall_metrics_port must be 0 (off) or a port number")
     if opts.llmwall_reload_interval < 0:
         raise exceptions.OptionsError("llmwall_reload_interval must be 0 (off) or a number of seconds")
+    try:
+        trusted = tuple(parse_selector(entry) for entry in opts.llmwall_trusted_proxies)
+    except ValueError as exc:
+        raise exceptions.OptionsError(f"llmwall_trusted_proxies: {exc}") from None
+    if any(selector.network is None for selector in trusted):
+        raise exceptions.OptionsError("llmwall_trusted_proxies takes addresses or CIDR ranges, not names")
     keys = frozenset(k.strip().lower() for k in opts.llmwall_approved_keys)
     bad_keys = [k for k in keys if len(k) != 64 or any(c not in "0123456789abcdef" for c in k)]
     if bad_keys:
@@ -96,6 +105,7 @@ def parse_settings(opts) -> Settings:
         audit_log=opts.llmwall_audit_log,
         reload_interval=opts.llmwall_reload_interval,
         clients=frozenset(opts.llmwall_clients),
+        trusted_proxies=trusted,
         approved_keys=keys,
         rate=rate,
     )

@@ -220,3 +220,22 @@ async def test_hot_reload_keeps_last_good_rules(addon_ctx, rules_file):
     Path(rules_file).write_text(RULES.replace("demo-override", "demo-override-2"))
     assert await watcher.check() is True
     assert "demo-override-2" in addon.rules.by_id
+
+
+async def test_client_address_from_x_forwarded_for_only_behind_a_trusted_front(addon_ctx):
+    addon, tctx = addon_ctx
+    flow = chat_flow("hello")
+    flow.client_conn.peername = ("10.0.0.5", 40000)
+    flow.request.headers["x-forwarded-for"] = "203.0.113.9, 10.0.0.7"
+    await send(addon, flow)
+    assert "client 10.0.0.5" in flow.comment  # no trusted front configured: the header is ignored
+    tctx.configure(addon, llmwall_trusted_proxies=["10.0.0.0/24"])
+    flow = chat_flow("hello")
+    flow.client_conn.peername = ("10.0.0.5", 40000)
+    flow.request.headers["x-forwarded-for"] = "203.0.113.9, 10.0.0.7"
+    await send(addon, flow)
+    assert "client 203.0.113.9" in flow.comment
+    from mitmproxy import exceptions
+
+    with pytest.raises(exceptions.OptionsError):
+        tctx.configure(addon, llmwall_trusted_proxies=["nginx-box"])
