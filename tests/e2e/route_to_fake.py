@@ -26,36 +26,21 @@ import ipaddress
 import json
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from mitmproxy import ctx, http
 from mitmproxy.proxy import server_hooks
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # loaded by mitmdump -s: find tests/
+from tests.fakeprovider.certs import PROVIDER_HOSTS  # noqa: E402
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_ROUTES: tuple[str, ...] = (
-    "api.openai.com",
-    "*.openai.azure.com",
-    "*.services.ai.azure.com",
-    "*.cognitiveservices.azure.com",
-    "api.anthropic.com",
-    "generativelanguage.googleapis.com",
-    "aiplatform.googleapis.com",
-    "*-aiplatform.googleapis.com",
-    "api.groq.com",
-    "api.mistral.ai",
-    "api.deepseek.com",
-    "openrouter.ai",
-    "api.together.xyz",
-    "api.together.ai",
-    "api.fireworks.ai",
-    "api.x.ai",
-    "router.huggingface.co",
-    "example.com",
-    "www.example.com",
-    "example.org",
-    "*.example.test",
+# The hosts the fake's certificate names, plus the local Ollama ports (plain HTTP, no certificate).
+DEFAULT_ROUTES: tuple[str, ...] = tuple(h for h in PROVIDER_HOSTS if h != "localhost") + (
     "localhost:11434",
     "127.0.0.1:11434",
 )
