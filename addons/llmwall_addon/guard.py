@@ -39,6 +39,13 @@ THREAD_SCAN_BYTES = 64 * 1024  # bodies larger than this are scanned off the eve
 STREAM_TYPES = ("text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq")
 
 
+async def scan_off_loop_if_large(scan, args: tuple, size: int) -> Verdict:
+    """Large bodies are scanned in a thread so one big prompt cannot stall every other flow's stream."""
+    if size > THREAD_SCAN_BYTES:
+        return await asyncio.to_thread(scan, *args)
+    return scan(*args)
+
+
 @dataclass(slots=True)
 class Exchange:
     """Per-flow state, kept from request headers until the flow ends."""
@@ -189,10 +196,7 @@ class LLMWall:
                 settings.enforce, exchange.client)
         started = time.perf_counter()
         try:
-            if len(body) > THREAD_SCAN_BYTES:
-                verdict = await asyncio.to_thread(inspect_request, *args)
-            else:
-                verdict = inspect_request(*args)
+            verdict = await scan_off_loop_if_large(inspect_request, args, len(body))
         except UnreadableBody as exc:
             self._unscannable(flow, exchange, 400, f"request could not be read: {exc}")
             return
@@ -323,10 +327,7 @@ class LLMWall:
         args = (exchange.rules, exchange.fmt, flow.request.path, body, exchange.vault, self.settings.enforce)
         started = time.perf_counter()
         try:
-            if len(body) > THREAD_SCAN_BYTES:
-                verdict = await asyncio.to_thread(inspect_response, *args)
-            else:
-                verdict = inspect_response(*args)
+            verdict = await scan_off_loop_if_large(inspect_response, args, len(body))
             self.telemetry.scan_seconds.labels("response").observe(time.perf_counter() - started)
         except UnreadableBody:
             return  # not a reply shape we know (e.g. a list endpoint): nothing to scan

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from ruamel.yaml.error import YAMLError
 
 from .identity import Client, ClientSelector, any_matches, parse_selector
 from .model import Action, Phase
+from .validators import shannon_entropy
 
 ID_PATTERN = regex.compile(r"[a-z0-9][a-z0-9_.-]*")
 KINDS = ("pattern", "scorer", "provider_allowlist", "model_allowlist", "max_prompt_chars")
@@ -124,17 +124,6 @@ class Rule:
             if start >= 0:
                 return start, end
         return match.span()
-
-
-def shannon_entropy(value: str) -> float:
-    """Bits per character; 0 for the empty string."""
-    if not value:
-        return 0.0
-    counts: dict[str, int] = {}
-    for ch in value:
-        counts[ch] = counts.get(ch, 0) + 1
-    total = len(value)
-    return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
 @dataclass(slots=True)
