@@ -173,3 +173,17 @@ def test_monitor_mode_forwards_everything(proxy_factory, fake, monkeypatch):
         model="gpt-4o", messages=[{"role": "user", "content": f"{INJECTION} {SECRET} carol@example.net"}])
     sent = fake.llm_requests()[-1].json["messages"][0]["content"]
     assert INJECTION in sent and SECRET in sent and "carol@example.net" in sent
+
+
+def test_operator_added_provider_host(proxy_factory, fake, monkeypatch):
+    """llmwall_providers: a self-hosted OpenAI-compatible gateway (vLLM) is guarded like a known provider,
+    while the same host without the option is not LLM traffic."""
+    proxy = proxy_factory(sets=["llmwall_providers=vllm.example.test=openai"])
+    proxy.use_env(monkeypatch)
+    client = openai_client(base_url="https://vllm.example.test/v1")
+    with pytest.raises(openai.PermissionDeniedError):
+        client.chat.completions.create(model="llama", messages=[{"role": "user", "content": INJECTION}])
+    assert fake.llm_requests() == []
+    fake.script(text=["ok"])
+    client.chat.completions.create(model="llama", messages=[{"role": "user", "content": f"key {SECRET}"}])
+    assert SECRET not in fake.llm_requests()[-1].body.decode()
