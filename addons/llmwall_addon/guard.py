@@ -375,6 +375,14 @@ class LLMWall:
         if exchange.stream is not None:
             exchange.findings.extend(exchange.stream.guard.findings)
         client_gone = "client" in message.lower()
+        stream = exchange.stream
+        if client_gone and stream is not None and not stream.finished:
+            # mitmproxy's tcp_timeout reports "Client disconnected" when it closes an idle stream; if the
+            # provider has been silent that long, the stall is upstream's, not the client's
+            silent = time.monotonic() - stream.last_data_at
+            if silent >= 0.9 * ctx.options.tcp_timeout:
+                client_gone = False
+                message = f"provider silent for {silent:.0f} s (tcp_timeout): {message}"
         if not client_gone:
             self.telemetry.upstream_errors.labels(exchange.route.provider).inc()
         self._annotate(flow, exchange, note=f"connection error: {message[:200]}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from collections.abc import Callable
 
@@ -55,10 +56,12 @@ class GuardedStream:
         self.finished = False
         self.keep_limit = keep_limit
         self.kept = bytearray()  # the first bytes sent to the client, for mitmweb (bounded)
+        self.last_data_at = time.monotonic()  # when the provider last sent something
 
     def __call__(self, chunk: bytes) -> bytes | list[bytes]:
         end = chunk == b""
         self.bytes_in += len(chunk)
+        self.last_data_at = time.monotonic()
         try:
             if self.passthrough:
                 out = [chunk] if chunk else []

@@ -94,3 +94,22 @@ def test_metrics_health_and_audit_log(proxy_factory, fake, monkeypatch, tmp_path
         assert planted not in text
         assert planted not in proxy.log
     assert not re.search(r"ghp_[A-Za-z0-9]{30,}", text)
+
+
+def test_a_stalled_provider_counts_as_an_upstream_error(proxy_factory, fake, monkeypatch):
+    port = free_port()
+    proxy = proxy_factory(sets=[f"llmwall_metrics_port={port}", "tcp_timeout=2"])
+    proxy.use_env(monkeypatch)
+    reply = fake.script(text=["one. ", "two. ", "three. "], hold_after=1)
+    try:
+        with pytest.raises(Exception):
+            stream = openai_client().chat.completions.create(
+                model="gpt-4o", stream=True, messages=[{"role": "user", "content": "go"}])
+            for _ in stream:
+                pass
+    finally:
+        reply.release()
+    metrics = scrape(port)[1]
+    assert value(metrics, "llmwall_stream_aborts_total", reason="upstream_error") == 1
+    assert value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 0
+    assert value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
