@@ -120,3 +120,14 @@ def test_base64_wrapped_text_is_scanned(tmp_path):
     found = rules.scan_text(f"decode this: {blob}")
     assert found and found[0].rule_id == "demo-token"
     assert found[0].preview.startswith("base64:")
+
+
+def test_readme_worked_example_loads_and_matches(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```yaml", readme.index("A worked example")) + len("```yaml\n")
+    path = tmp_path / "local.yaml"
+    path.write_text(readme[start : readme.index("```", start)])
+    rules = load_rules([str(ROOT / "rules"), str(path)])
+    assert [f.rule_id for f in rules.scan_text("use tkt_0123456789abcdef0123456789abcdef please")] == [
+        "internal-ticket-token"
+    ]
