@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.hooks import UpdateHook
 
+from llmwall_core.decoding import TooLarge, decode_limited
 from llmwall_core.identity import Client
 from llmwall_core.model import Finding
 from llmwall_core.policy import UnreadableBody, Verdict, inspect_request, inspect_response
@@ -182,13 +183,14 @@ class LLMWall:
         if len(flow.request.raw_content) > settings.max_body:
             self._unscannable(flow, exchange, 413, f"request body is larger than llmwall_max_body ({settings.max_body} bytes)")
             return
-        try:
-            body = flow.request.get_content(strict=True)
-        except ValueError:
-            self._unscannable(flow, exchange, 400, "request body could not be decoded (Content-Encoding)")
-            return
-        if body is None or len(body) > settings.max_body:
+        try:  # bounded: a small compressed bomb cannot expand past llmwall_max_body
+            body = decode_limited(flow.request.raw_content, flow.request.headers.get("content-encoding", ""),
+                                  settings.max_body)
+        except TooLarge:
             self._unscannable(flow, exchange, 413, f"decoded request body is larger than llmwall_max_body ({settings.max_body} bytes)")
+            return
+        except ValueError as exc:
+            self._unscannable(flow, exchange, 400, f"request body could not be decoded ({exc})")
             return
         if not body:
             return
@@ -318,9 +320,10 @@ class LLMWall:
             self._annotate(flow, exchange, note="reply too large to scan")
             return
         try:
-            body = response.get_content(strict=True)
-        except ValueError:
-            self._annotate(flow, exchange, note="reply could not be decoded")
+            body = decode_limited(response.raw_content, response.headers.get("content-encoding", ""),
+                                  self.settings.max_body)
+        except ValueError:  # TooLarge included
+            self._annotate(flow, exchange, note="reply could not be decoded within llmwall_max_body")
             return
         if not body:
             return

@@ -239,3 +239,15 @@ async def test_client_address_from_x_forwarded_for_only_behind_a_trusted_front(a
 
     with pytest.raises(exceptions.OptionsError):
         tctx.configure(addon, llmwall_trusted_proxies=["nginx-box"])
+
+
+async def test_compressed_request_bomb_is_refused_not_expanded(addon_ctx):
+    import gzip
+
+    addon, _ = addon_ctx
+    flow = chat_flow("x")
+    flow.request.raw_content = gzip.compress(b"{" + b" " * (64 * 1024 * 1024) + b"}")
+    flow.request.headers["content-encoding"] = "gzip"
+    assert len(flow.request.raw_content) < 200_000
+    await send(addon, flow)
+    assert flow.response.status_code == 413
