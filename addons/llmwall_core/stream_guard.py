@@ -103,10 +103,6 @@ class StreamGuard:
         self.queue.clear()
         return [self.codec.error_event(reason, code)]
 
-    @property
-    def held_chars(self) -> int:
-        return sum(c.scan.end - c.scan.decided for c in self.channels.values())
-
     # -- events ---------------------------------------------------------------------------------------
 
     def _on_event(self, event: Event, out: list[bytes]) -> None:
@@ -193,7 +189,7 @@ class StreamGuard:
         if decoded is None:
             return item.event.raw
         changed = False
-        for index, key, start, end in item.spans:
+        for index, key, start, _end in item.spans:
             delta = decoded.deltas[index]
             rewrites = self.channels[key].rewrites
             new_text = rewrite_text(delta.text, start, rewrites) if rewrites else delta.text
