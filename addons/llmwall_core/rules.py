@@ -20,6 +20,7 @@ from ruamel.yaml.error import YAMLError
 
 from .identity import Client, ClientSelector, any_matches, parse_selector
 from .model import Action, Phase
+from .patterninfo import needs_digit
 from .validators import shannon_entropy
 
 ID_PATTERN = regex.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -63,7 +64,8 @@ class Rule:
     source: str
     line: int | None
     pattern: regex.Pattern[str] | None = None
-    finder: re.Pattern[str] | regex.Pattern[str] | None = None  # the same pattern in `re` when it compiles there (faster)
+    finder: re.Pattern[str] | regex.Pattern[str] | None = None  # what whole texts are scanned with (see _finder)
+    needs_digit: bool = False  # every match holds a digit: texts without one are skipped (patterninfo.py)
     keywords: tuple[str, ...] = ()
     anchored: bool = False  # `anchor: keyword`: a match starts where one of the keywords occurs
     secret_group: int | str | None = None
@@ -294,7 +296,7 @@ def _build_pattern(rule: Rule, raw: dict[str, Any], fail: Callable[[str], RuleEr
         rule.pattern = regex.compile(pattern)
     except regex.error as exc:
         raise fail(f"bad pattern: {exc}") from None
-    rule.finder = _fast_finder(pattern, rule.pattern)
+    rule.needs_digit = needs_digit(pattern)
     keywords = _str_tuple(raw, "keywords", fail) or ()
     rule.keywords = tuple(k.lower() for k in keywords)
     anchor = raw.get("anchor")
@@ -302,6 +304,7 @@ def _build_pattern(rule: Rule, raw: dict[str, Any], fail: Callable[[str], RuleEr
         if anchor != "keyword" or not rule.keywords:
             raise fail("'anchor' takes the value 'keyword' and needs 'keywords'")
         rule.anchored = True
+    rule.finder = _finder(pattern, rule.pattern, rule.anchored)
     group = raw.get("secret_group")
     if group is not None:
         if not isinstance(group, (int, str)) or isinstance(group, bool):
@@ -339,9 +342,14 @@ def _build_pattern(rule: Rule, raw: dict[str, Any], fail: Callable[[str], RuleEr
     rule.pseudonym = pseudonym
 
 
-def _fast_finder(pattern: str, fallback: regex.Pattern[str]) -> re.Pattern[str] | regex.Pattern[str]:
-    """Whole texts are scanned with the standard `re` engine when the pattern means the same there (it is
-    several times faster on plain patterns); streams keep `regex` for its partial matching."""
+def _finder(pattern: str, compiled: regex.Pattern[str], anchored: bool) -> re.Pattern[str] | regex.Pattern[str]:
+    """A search over a whole text runs in `regex`: it skips ahead on required literals and character
+    classes, about 3x faster than `re` over the default rules (scripts/bench.py). An anchored rule only
+    tries `match` at keyword positions, where `re`'s lower per-call cost wins, so it uses `re` when the
+    pattern means the same there."""
+    if not anchored:
+        return compiled
+    fallback = compiled
     try:
         fast = re.compile(pattern)
     except (re.error, ValueError, OverflowError):

@@ -22,6 +22,7 @@ from .identity import Client
 from .jsonpath import render
 from .model import Action, Finding, Phase, TextPiece
 from .normalize import LEET, View, deobfuscated, normalized
+from .patterninfo import has_digit
 from .rules import Rule, RuleError
 
 SECRET_TAGS = frozenset({"secret", "pii", "canary"})
@@ -43,13 +44,21 @@ def mask(value: str, rule: Rule) -> str:
 class _Views:
     """Lazily built views of one text: each costs nothing until a rule asks for it."""
 
-    __slots__ = ("raw", "_normalized", "_deobfuscated", "_lowered")
+    __slots__ = ("raw", "_normalized", "_deobfuscated", "_lowered", "_digits")
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
         self._normalized: View | None = None
         self._deobfuscated: View | None = None
         self._lowered: str | None = None
+        self._digits: dict[str, bool] = {}
+
+    def has_digit(self, name: str) -> bool:
+        """Whether view `name` holds a digit (rules whose every match needs one skip it otherwise)."""
+        found = self._digits.get(name)
+        if found is None:
+            found = self._digits[name] = has_digit(self.get(name).text)
+        return found
 
     def lowered(self) -> str:
         """The normalized text lower-cased, for the keyword prefilter."""
@@ -181,6 +190,8 @@ class RuleSet:
         location = render(piece.path)
         findings: list[Finding] = []
         for rule, starts in self._candidates(views, phase):
+            if rule.needs_digit and not views.has_digit(rule.view):
+                continue
             if not rule.applies(piece.role, provider, model, client):
                 continue
             findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index, starts))
@@ -235,6 +246,8 @@ class RuleSet:
             inner = _Views(decoded)
             for rule, starts in self._candidates(inner, phase):
                 if rule.view == "raw" or not rule.applies(piece.role, provider, model, client):
+                    continue
+                if rule.needs_digit and not inner.has_digit(rule.view):
                     continue
                 for found in self._rule_findings(rule, inner, phase, piece.role, location, index, starts):
                     findings.append(Finding(found.rule_id, found.action, found.severity, phase, piece.role,
