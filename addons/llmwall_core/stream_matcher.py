@@ -55,6 +55,7 @@ class StreamMatcher:
         for keyword in self.by_keyword:
             self.automaton.add_word(keyword, keyword)
         self.automaton.make_automaton()
+        self.longest_keyword = max(map(len, self.by_keyword))
         self.placeholder = regex.compile(PLACEHOLDER)
 
     def candidates(self, window_lower: str, new_from: int) -> list[Rule | None]:
@@ -122,7 +123,10 @@ class ChannelScan:
         decided = self.decided - self.base
         start = max(0, decided - LOOKBACK_CHARS)
         pending = len(text)
-        woken = self.matcher.candidates(text[start:].lower(), decided - start)
+        # only a keyword that ends in undecided text wakes a rule, so the automaton need not read the
+        # whole look-back again on every event: from one keyword length before the decided point is enough
+        kw_from = max(start, decided - self.matcher.longest_keyword + 1)
+        woken = self.matcher.candidates(text[kw_from:].lower(), decided - kw_from)
         runs = [(rule, decided) for rule in self.matcher.always] + [(rule, start) for rule in woken]
         for rule, search_from in runs:
             pattern = self.matcher.placeholder if rule is None else rule.pattern

@@ -234,26 +234,33 @@ class ChatCodec:
         return dec
 
     def _delta(self, dec: Decoded, i: int, delta: dict[str, Any], base: Path) -> None:
-        content = delta.get("content")
-        if isinstance(content, list):  # Mistral: typed chunks, thinking nested
-            self._mistral(dec, i, content, base + ("content",))
-        else:
-            self._add(dec, i, f"choice{i}", content, base + ("content",))
-        self._add(dec, i, f"refusal{i}", delta.get("refusal"), base + ("refusal",))
-        for key in ("reasoning_content", "reasoning"):
-            self._add(dec, i, f"reasoning{i}", delta.get(key), base + (key,))
-        for k, detail in enumerate(get_list(delta, "reasoning_details")):
-            if isinstance(detail, dict):
-                for key in ("text", "summary"):
-                    path = base + ("reasoning_details", k, key)
-                    self._add(dec, i, f"reasoning_details{i}", detail.get(key), path)
-        for j, call in enumerate(get_list(delta, "tool_calls")):
-            if not isinstance(call, dict):
+        # Only the keys present are visited: a typical delta holds one ("content"), and this runs per event.
+        for key, value in delta.items():
+            if not value:
                 continue
-            index = call.get("index")
-            channel = f"tool{i}:{index if isinstance(index, int) else j}"
-            args = get_dict(call, "function").get("arguments")
-            self._add(dec, i, channel, args, base + ("tool_calls", j, "function", "arguments"), "tool_call")
+            if key == "content":
+                if isinstance(value, list):  # Mistral: typed chunks, thinking nested
+                    self._mistral(dec, i, value, base + ("content",))
+                else:
+                    self._add(dec, i, f"choice{i}", value, base + ("content",))
+            elif key == "refusal":
+                self._add(dec, i, f"refusal{i}", value, base + (key,))
+            elif key in ("reasoning_content", "reasoning"):
+                self._add(dec, i, f"reasoning{i}", value, base + (key,))
+            elif key == "reasoning_details" and isinstance(value, list):
+                for k, detail in enumerate(value):
+                    if isinstance(detail, dict):
+                        for sub in ("text", "summary"):
+                            path = base + ("reasoning_details", k, sub)
+                            self._add(dec, i, f"reasoning_details{i}", detail.get(sub), path)
+            elif key == "tool_calls" and isinstance(value, list):
+                for j, call in enumerate(value):
+                    if not isinstance(call, dict):
+                        continue
+                    index = call.get("index")
+                    channel = f"tool{i}:{index if isinstance(index, int) else j}"
+                    args = get_dict(call, "function").get("arguments")
+                    self._add(dec, i, channel, args, base + ("tool_calls", j, "function", "arguments"), "tool_call")
 
     def _mistral(self, dec: Decoded, i: int, chunks: list[Any], base: Path) -> None:
         for k, chunk in enumerate(chunks):
