@@ -28,6 +28,7 @@ from llmwall_core.scan import RuleSet
 from llmwall_core.stream_guard import StreamGuard
 
 from .access import AccessControl, client_of
+from . import cutter
 from .audit import AuditWriter, audit_record
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
@@ -66,6 +67,7 @@ class Exchange:
     scan_seconds: float = 0.0
     reported_findings: int = 0
     ended: bool = False
+    cutting: bool = False  # llmwall has asked mitmproxy to end the streamed reply now (cutter.py)
 
 
 class LLMWall:
@@ -79,6 +81,9 @@ class LLMWall:
         self.audit: AuditWriter | None = None
         self.watcher: RuleWatcher | None = None
         self.access = AccessControl(frozenset(), None)
+        self.streaming: dict[str, http.HTTPFlow] = {}  # flows whose guarded reply is streaming now
+        self._tasks: set[asyncio.Task] = set()
+        self._stall_watch: asyncio.Task | None = None
 
     # -- options ------------------------------------------------------------------------------------
 
@@ -125,6 +130,8 @@ class LLMWall:
     def running(self) -> None:
         if self.watcher is not None:
             self.watcher.start()
+        if self._stall_watch is None:
+            self._stall_watch = asyncio.get_running_loop().create_task(self._watch_stalls())
 
     def _use_rules(self, rules: RuleSet) -> None:
         """New rules apply to exchanges that start from now on; live ones keep theirs."""
@@ -144,6 +151,8 @@ class LLMWall:
     def done(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
+        if self._stall_watch is not None:
+            self._stall_watch.cancel()
         self.telemetry.stop()
         if self.audit is not None:
             self.audit.close()
@@ -273,6 +282,7 @@ class LLMWall:
         exchange.stream = GuardedStream(guard, decoder, self.settings.fail_open, self._on_stream_chunk(flow, exchange),
                                         keep_limit=self.settings.stream_body_limit)
         response.stream = exchange.stream
+        self.streaming[flow.id] = flow
         self.telemetry.active_streams.inc()
 
     def _on_stream_chunk(self, flow: http.HTTPFlow, exchange: Exchange):
@@ -284,6 +294,8 @@ class LLMWall:
                 chunks.inc()
                 if exchange.first_chunk_at is None:
                     exchange.first_chunk_at = time.monotonic()
+            if stream.guard.blocked_by is not None and not stream.finished:
+                self._cut(flow, exchange)  # the error event is out: end the reply, stop the provider
             found = stream.guard.findings
             if len(found) > exchange.reported_findings and not stream.finished:
                 exchange.reported_findings = len(found)
@@ -297,6 +309,38 @@ class LLMWall:
                     pass
 
         return observe
+
+    def _cut(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        """Ask mitmproxy to end this streamed reply now (once); see cutter.py."""
+        if exchange.cutting:
+            return
+        exchange.cutting = True
+        try:
+            task = asyncio.get_running_loop().create_task(cutter.cut(flow))
+        except RuntimeError:  # no event loop (unit tests drive the callable directly)
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch_stalls(self) -> None:
+        """End streams whose provider has been silent longer than llmwall_stream_idle_timeout."""
+        while True:
+            limit = self.settings.stream_idle_timeout if self.settings else 0
+            await asyncio.sleep(min(5.0, max(0.25, limit / 8)) if limit else 5.0)
+            if not limit:
+                continue
+            now = time.monotonic()
+            for flow_id, flow in list(self.streaming.items()):
+                exchange = self.exchanges.get(flow_id)
+                stream = exchange.stream if exchange else None
+                if exchange is None or stream is None or stream.finished or exchange.cutting:
+                    continue
+                silent = now - stream.last_data_at
+                if silent >= limit:
+                    stream.stalled_after = silent
+                    log.warning("llmwall: %s sent nothing for %.0f s; ending the stream with an error event",
+                                exchange.route.provider, silent)
+                    self._cut(flow, exchange)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.pop(flow.id, None)
@@ -363,12 +407,16 @@ class LLMWall:
         exchange.findings.extend(guard.findings)
         if flow.response is not None and flow.response.raw_content is None and stream.kept:
             flow.response.data.content = bytes(stream.kept)  # shown by mitmweb; already sent, not re-sent
-        if guard.blocked_by is not None:
+        note = None
+        if stream.stalled_after is not None:
+            self.telemetry.upstream_errors.labels(exchange.route.provider).inc()
+            note = f"provider silent for {stream.stalled_after:.0f} s: ended with an error event"
+        elif guard.blocked_by is not None:
             exchange.decision = "blocked"
             flow.marked = ":no_entry:"
         elif guard.findings and exchange.decision == "allowed":
             exchange.decision = "redacted"
-        self._annotate(flow, exchange)
+        self._annotate(flow, exchange, note=note)
 
     def error(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.pop(flow.id, None)
@@ -404,12 +452,15 @@ class LLMWall:
         for finding in exchange.findings:
             t.rule_matches.labels(finding.rule_id, finding.action.value, finding.phase.value).inc()
         stream = exchange.stream
+        self.streaming.pop(flow.id, None)
         if stream is not None:
             t.active_streams.dec()
             t.holdback_chars.observe(stream.guard.max_held)
             if exchange.first_chunk_at is not None:
                 t.first_chunk.labels(exchange.route.provider).observe(exchange.first_chunk_at - exchange.started)
-            if stream.guard.blocked_by is not None:
+            if stream.stalled_after is not None:
+                how = "upstream_stall"
+            elif stream.guard.blocked_by is not None:
                 how = "holdback_limit" if stream.guard.blocked_by == "holdback_limit" else "blocked"
             if how != "complete":
                 t.stream_aborts.labels(how).inc()

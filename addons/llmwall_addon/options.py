@@ -23,6 +23,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_max_holdback", int, 512, "Most characters of a stream held back while a match is undecided."),
     ("llmwall_max_body", int, 8 * 1024 * 1024, "Largest request or reply body scanned, in bytes; larger ones follow llmwall_fail."),
     ("llmwall_stream_body_limit", int, 65536, "Bytes of each guarded stream kept on the flow for mitmweb; 0 keeps none."),
+    ("llmwall_stream_idle_timeout", int, 300, "Longest silence (seconds) inside a guarded stream before llmwall ends it with the provider's error event; 0: never. Keep it below tcp_timeout."),
     ("llmwall_metrics_port", int, 9464, "Port for Prometheus /metrics and /healthz; 0 disables."),
     ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
     ("llmwall_reload_interval", int, 2, "Seconds between checks of the rule files for changes; 0 disables hot reload."),
@@ -51,6 +52,7 @@ class Settings:
     trusted_proxies: tuple[ClientSelector, ...]
     approved_keys: frozenset[str]
     rate: Rate | None
+    stream_idle_timeout: int = 300
 
 
 def parse_settings(opts) -> Settings:
@@ -71,6 +73,8 @@ def parse_settings(opts) -> Settings:
         raise exceptions.OptionsError("llmwall_max_body must be at least 1024 bytes")
     if not 0 <= opts.llmwall_metrics_port < 65536:
         raise exceptions.OptionsError("llmwall_metrics_port must be 0 (off) or a port number")
+    if opts.llmwall_stream_idle_timeout < 0:
+        raise exceptions.OptionsError("llmwall_stream_idle_timeout must be 0 (off) or a number of seconds")
     if opts.llmwall_reload_interval < 0:
         raise exceptions.OptionsError("llmwall_reload_interval must be 0 (off) or a number of seconds")
     try:
@@ -108,4 +112,5 @@ def parse_settings(opts) -> Settings:
         trusted_proxies=trusted,
         approved_keys=keys,
         rate=rate,
+        stream_idle_timeout=opts.llmwall_stream_idle_timeout,
     )

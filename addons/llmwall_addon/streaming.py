@@ -57,14 +57,22 @@ class GuardedStream:
         self.keep_limit = keep_limit
         self.kept = bytearray()  # the first bytes sent to the client, for mitmweb (bounded)
         self.last_data_at = time.monotonic()  # when the provider last sent something
+        self.stalled_after: float | None = None  # set when llmwall ends the stream for a silent provider
 
     def __call__(self, chunk: bytes) -> bytes | list[bytes]:
         end = chunk == b""
         self.bytes_in += len(chunk)
-        self.last_data_at = time.monotonic()
+        if not end:
+            self.last_data_at = time.monotonic()
         try:
             if self.passthrough:
                 out = [chunk] if chunk else []
+            elif end and self.stalled_after is not None:
+                # the provider went silent: what is still held stays held (it may be half a secret)
+                out = [] if self.guard.blocked_by else self.guard.block(
+                    f"the provider sent nothing for {self.stalled_after:.0f} s; llmwall ended the stream",
+                    "llmwall_upstream_timeout")
+                self.finished = True
             elif end:
                 out = self.guard.finish()
                 self.finished = True

@@ -49,7 +49,7 @@ class Telemetry:
         self.rules_loaded = Gauge("llmwall_rules_loaded", "Rules in force", registry=r)
         self.empty_streams = Counter("llmwall_empty_streams_total", "Streams that ended with no content",
                                      registry=r)
-        for reason in ("blocked", "client_disconnect", "upstream_error", "holdback_limit"):
+        for reason in ("blocked", "client_disconnect", "upstream_error", "upstream_stall", "holdback_limit"):
             self.stream_aborts.labels(reason)
         self.health: dict[str, object] = {"status": "starting"}
         self._server: ThreadingHTTPServer | None = None

@@ -162,6 +162,7 @@ class Reply:
         self.gate_timed_out: int | None = None  # the gate index that timed out, if any
         self._released = False
         self._holders: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self.peer_closed = threading.Event()  # the proxy closed the connection while the stream was held
 
     # -- ordering control -------------------------------------------------------------------------------
     def ack(self, k: int) -> None:
@@ -195,14 +196,18 @@ class Reply:
         for loop, fut in holders:
             loop.call_soon_threadsafe(lambda f=fut: f.done() or f.set_result(None))
 
-    async def _hold(self) -> None:
+    async def _hold(self, writer: asyncio.StreamWriter | None = None) -> None:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         with self._cond:
             if self._released:
                 return
             self._holders.append((loop, fut))
-        await fut
+        while not fut.done():  # also notice the proxy closing the connection while held
+            await asyncio.wait([fut], timeout=0.05)
+            if writer is not None and writer.transport.is_closing():
+                self.peer_closed.set()
+                raise _Abort
 
     # -- recorded fixtures ------------------------------------------------------------------------------
     @classmethod
@@ -1091,7 +1096,7 @@ class FakeProvider:
             if reply.pauses.get(n):
                 await asyncio.sleep(reply.pauses[n])
             if reply.hold_after is not None and n == reply.hold_after:
-                await reply._hold()
+                await reply._hold(writer)
             data = event.data
             if reply.stamp:
                 data = b": t=%d\n" % time.perf_counter_ns() + data

@@ -251,3 +251,36 @@ async def test_compressed_request_bomb_is_refused_not_expanded(addon_ctx):
     assert len(flow.request.raw_content) < 200_000
     await send(addon, flow)
     assert flow.response.status_code == 413
+
+
+async def test_a_stalled_stream_ends_with_the_provider_error_event_and_keeps_held_text(addon_ctx):
+    """What the stream callable sends when the stall watch has ended the stream: the provider's error
+    event, and not the text still held back (it may be the first half of a secret)."""
+    addon, _ = addon_ctx
+    flow = await send(addon, chat_flow("hi", stream=True))
+    flow.response = tutils.tresp(content=b"")
+    flow.response.headers["content-type"] = "text/event-stream"
+    addon.responseheaders(flow)
+    stream = flow.response.stream
+    event = {"choices": [{"index": 0, "delta": {"content": "Your key: tok_0123"}}]}
+    first = stream(b"data: " + json.dumps(event).encode() + b"\n\n")
+    assert b"tok_0123" not in (first if isinstance(first, bytes) else b"".join(first))  # held: undecided
+    stream.stalled_after = 301.0
+    last = stream(b"")
+    last = last if isinstance(last, bytes) else b"".join(last)
+    error = json.loads(last.decode().removeprefix("data: "))["error"]
+    assert error["code"] == "llmwall_upstream_timeout" and "301 s" in error["message"]
+    assert b"tok_0123" not in last
+    await addon.response(flow)
+    assert "provider silent for 301 s" in flow.comment
+    assert flow.id not in addon.streaming
+
+
+async def test_stream_idle_timeout_must_not_be_negative(addon_ctx):
+    from mitmproxy import exceptions
+
+    addon, tctx = addon_ctx
+    with pytest.raises(exceptions.OptionsError, match="llmwall_stream_idle_timeout"):
+        tctx.configure(addon, llmwall_stream_idle_timeout=-1)
+    tctx.configure(addon, llmwall_stream_idle_timeout=0)
+    assert addon.settings.stream_idle_timeout == 0
