@@ -6,6 +6,7 @@ until the client's timeout: passing proves the ending came from llmwall."""
 from __future__ import annotations
 
 import json
+import time
 
 import openai
 import pytest
@@ -85,5 +86,34 @@ def test_a_blocked_stream_ends_at_once_and_the_provider_is_disconnected(cut_prox
         reply.release()
     metrics = scrape(cut_proxy.metrics_port)[1]
     assert value(metrics, "llmwall_stream_aborts_total", reason="blocked") == 1
+    assert value(metrics, "llmwall_active_streams") == 0
+    assert cut_proxy.addon_errors() == []
+
+
+def test_a_client_that_goes_away_mid_stream_releases_the_provider_connection(cut_proxy, fake):
+    import requests
+
+    reply = fake.script(text=["first. ", "second. ", "third. "], hold_after=2)
+    try:
+        body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+        with requests.Session() as session:
+            session.trust_env = False
+            with session.post("https://api.openai.com/v1/chat/completions", json=body, stream=True, timeout=20,
+                              headers={"authorization": "Bearer sk-test"}, verify=str(cut_proxy.ca_path),
+                              proxies={"https": cut_proxy.url}) as response:
+                for line in response.iter_lines():
+                    if b"first." in line:
+                        break  # the user cancelled: the connection closes with the client
+        assert reply.peer_closed.wait(5), "the provider connection stayed open after the client left"
+    finally:
+        reply.release()
+    cut_proxy.wait_for_log(r"client disconnect", timeout=5)
+    deadline = time.monotonic() + 5
+    while True:
+        metrics = scrape(cut_proxy.metrics_port)[1]
+        if value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 1:
+            break
+        assert time.monotonic() < deadline, "client_disconnect was not counted"
+        time.sleep(0.1)
     assert value(metrics, "llmwall_active_streams") == 0
     assert cut_proxy.addon_errors() == []
