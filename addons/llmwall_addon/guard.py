@@ -41,11 +41,11 @@ THREAD_SCAN_BYTES = 64 * 1024  # bodies larger than this are scanned off the eve
 STREAM_TYPES = ("text/event-stream", "application/x-ndjson", "application/jsonl", "application/json-seq")
 
 
-async def scan_off_loop_if_large(scan, args: tuple, size: int) -> Verdict:
+async def scan_off_loop_if_large(scan, args: tuple, size: int, **kw) -> Verdict:
     """Large bodies are scanned in a thread so one big prompt cannot stall every other flow's stream."""
     if size > THREAD_SCAN_BYTES:
-        return await asyncio.to_thread(scan, *args)
-    return scan(*args)
+        return await asyncio.to_thread(scan, *args, **kw)
+    return scan(*args, **kw)
 
 
 @dataclass(slots=True)
@@ -207,7 +207,7 @@ class LLMWall:
                 settings.enforce, exchange.client)
         started = time.perf_counter()
         try:
-            verdict = await scan_off_loop_if_large(inspect_request, args, len(body))
+            verdict = await scan_off_loop_if_large(inspect_request, args, len(body), max_depth=settings.max_json_depth)
         except UnreadableBody as exc:
             self._unscannable(flow, exchange, 400, f"request could not be read: {exc}")
             return
@@ -374,7 +374,8 @@ class LLMWall:
         args = (exchange.rules, exchange.fmt, flow.request.path, body, exchange.vault, self.settings.enforce)
         started = time.perf_counter()
         try:
-            verdict = await scan_off_loop_if_large(inspect_response, args, len(body))
+            verdict = await scan_off_loop_if_large(inspect_response, args, len(body),
+                                                   max_depth=self.settings.max_json_depth)
             self.telemetry.scan_seconds.labels("response").observe(time.perf_counter() - started)
         except UnreadableBody:
             return  # not a reply shape we know (e.g. a list endpoint): nothing to scan

@@ -23,6 +23,7 @@ OPTIONS: tuple[tuple[str, type, object, str], ...] = (
     ("llmwall_max_holdback", int, 512, "Most characters of a stream held back while a match is undecided."),
     ("llmwall_max_body", int, 8 * 1024 * 1024, "Largest request or reply body scanned, in bytes; larger ones follow llmwall_fail."),
     ("llmwall_stream_body_limit", int, 65536, "Bytes of each guarded stream kept on the flow for mitmweb; 0 keeps none."),
+    ("llmwall_max_json_depth", int, 128, "Deepest JSON nesting accepted in a provider request or reply; deeper follows llmwall_fail."),
     ("llmwall_stream_idle_timeout", int, 300, "Longest silence (seconds) inside a guarded stream before llmwall ends it with the provider's error event; 0: never. Keep it below tcp_timeout."),
     ("llmwall_metrics_port", int, 9464, "Port for Prometheus /metrics and /healthz; 0 disables."),
     ("llmwall_metrics_host", str, "127.0.0.1", "Address the metrics endpoint binds to."),
@@ -53,6 +54,7 @@ class Settings:
     approved_keys: frozenset[str]
     rate: Rate | None
     stream_idle_timeout: int = 300
+    max_json_depth: int = 128
 
 
 def parse_settings(opts) -> Settings:
@@ -73,6 +75,8 @@ def parse_settings(opts) -> Settings:
         raise exceptions.OptionsError("llmwall_max_body must be at least 1024 bytes")
     if not 0 <= opts.llmwall_metrics_port < 65536:
         raise exceptions.OptionsError("llmwall_metrics_port must be 0 (off) or a port number")
+    if not 8 <= opts.llmwall_max_json_depth <= 10000:
+        raise exceptions.OptionsError("llmwall_max_json_depth must be between 8 and 10000")
     if opts.llmwall_stream_idle_timeout < 0:
         raise exceptions.OptionsError("llmwall_stream_idle_timeout must be 0 (off) or a number of seconds")
     if opts.llmwall_reload_interval < 0:
@@ -113,4 +117,5 @@ def parse_settings(opts) -> Settings:
         approved_keys=keys,
         rate=rate,
         stream_idle_timeout=opts.llmwall_stream_idle_timeout,
+        max_json_depth=opts.llmwall_max_json_depth,
     )

@@ -48,11 +48,36 @@ def new_incident_id() -> str:
     return secrets.token_hex(6)
 
 
-def decode_json(body: bytes) -> Any:
+MAX_JSON_DEPTH = 128  # real requests nest JSON schemas a few dozen levels deep at most
+
+
+def decode_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The parsed body, refused whole when it is not JSON or nests deeper than `max_depth` (the walks
+    that read it recurse, and a pathological document must get a clear error, not a crash)."""
     try:
-        return json.loads(body)
+        doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UnreadableBody(f"body is not JSON ({type(exc).__name__})") from None
+    if json_depth(doc, max_depth) > max_depth:
+        raise UnreadableBody(f"JSON nests deeper than {max_depth} levels (llmwall_max_json_depth)")
+    return doc
+
+
+def json_depth(doc: Any, stop_after: int) -> int:
+    """Nesting depth of `doc` (a scalar is 0), without recursion; stops counting past `stop_after`."""
+    deepest = 0
+    stack = [(doc, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop_after:
+                    return deepest
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth) for item in items if isinstance(item, (dict, list)))
+    return deepest
 
 
 def dump_json(doc: Any) -> bytes:
@@ -68,9 +93,10 @@ def inspect_request(
     vault: PseudonymVault,
     enforce: bool = True,
     client: Client | None = None,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Verdict:
     """Scan a request body. Raises UnreadableBody when it cannot be read in `fmt`."""
-    doc = decode_json(body)
+    doc = decode_json(body, max_depth)
     try:
         parsed = fmt.parse_request(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -151,9 +177,10 @@ def inspect_response(
     body: bytes,
     vault: PseudonymVault | None,
     enforce: bool = True,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Verdict:
     """Scan a whole (non-streamed) reply: output rules, and restore this exchange's pseudonyms."""
-    doc = decode_json(body)
+    doc = decode_json(body, max_depth)
     try:
         pieces = fmt.response_pieces(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
