@@ -113,3 +113,19 @@ def test_a_stalled_provider_counts_as_an_upstream_error(proxy_factory, fake, mon
     assert value(metrics, "llmwall_stream_aborts_total", reason="upstream_error") == 1
     assert value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 0
     assert value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
+
+
+def test_an_upstream_tls_failure_reaches_the_sdk_as_an_error_and_is_counted(proxy_factory, fake, monkeypatch):
+    port = free_port()
+    # trust the wrong CA for the provider (mitmproxy's own, not the fake's): upstream TLS verification fails
+    wrong = proxy_factory(sets=[f"llmwall_metrics_port={port}"])
+    wrong.stop()
+    wrong = proxy_factory(sets=[f"llmwall_metrics_port={port}", f"ssl_verify_upstream_trusted_ca={wrong.ca_path}"])
+    wrong.use_env(monkeypatch)
+    with pytest.raises(openai.InternalServerError) as caught:
+        openai_client().chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.status_code == 502
+    metrics = scrape(port)[1]
+    assert value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
+    assert value(metrics, "llmwall_requests_total", provider="openai") == 1
+    assert wrong.addon_errors() == []
