@@ -127,14 +127,14 @@ def _compact(breaks: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def deobfuscated(view: View) -> View:
     """Lower-case and fold leetspeak on top of a normalized view (a 1:1 mapping: offsets unchanged)."""
-    return View(view.text.lower().translate(LEET), view.breaks) if _same_length_lower(view.text) else _slow_lower(view)
+    return View(lower_in_place(view.text).translate(LEET), view.breaks)
 
 
-def _same_length_lower(text: str) -> bool:
-    return text.isascii() or len(text.lower()) == len(text)
-
-
-def _slow_lower(view: View) -> View:
-    # A few characters (e.g. "İ") grow when lower-cased; lower them one by one so offsets stay 1:1.
-    chars = [c.lower() if len(c.lower()) == 1 else c for c in view.text]
-    return View("".join(chars).translate(LEET), view.breaks)
+def lower_in_place(text: str) -> str:
+    """`text` lower-cased character for character: the few characters whose lower case is longer
+    (e.g. "İ") stay as they are, so offsets into the result are offsets into `text`."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # U+0130 is the only character whose lower case is longer (Python 3.12/3.13 Unicode data)
+    return "\u0130".join(part.lower() for part in text.split("\u0130"))

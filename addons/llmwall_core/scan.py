@@ -21,7 +21,7 @@ import ahocorasick
 from .identity import Client
 from .jsonpath import render
 from .model import Action, Finding, Phase, TextPiece
-from .normalize import LEET, View, deobfuscated, normalized
+from .normalize import LEET, View, deobfuscated, lower_in_place, normalized
 from .patterninfo import has_digit
 from .rules import Rule, RuleError
 
@@ -63,7 +63,7 @@ class _Views:
     def lowered(self) -> str:
         """The normalized text lower-cased, for the keyword prefilter."""
         if self._lowered is None:
-            self._lowered = self.get("normalized").text.lower()
+            self._lowered = lower_in_place(self.get("normalized").text)  # offsets stay the normalized view's
         return self._lowered
 
     def get(self, name: str) -> View:
@@ -149,16 +149,23 @@ class RuleSet:
         found: dict[int, tuple[Rule, list[int] | None]] = {id(r): (r, None) for r in self._always[phase]}
         for view_name, automaton in self._automata[phase].items():
             text = views.lowered() if view_name == "plain" else views.get("deobfuscated").text
-            same_offsets = len(text) == len(views.get("normalized").text)
+            anchoring = len(text) == len(views.get("normalized").text)
             index = self._keyword_rules[phase][view_name]
+            settled: set[str] = set()  # keywords whose rules are all woken and need no more positions
             for end_index, keyword in automaton.iter(text):
+                if keyword in settled:
+                    continue  # code and logs repeat "key", "token", "pass" thousands of times
+                positions_needed = False
                 for rule in index[keyword]:
                     entry = found.get(id(rule))
-                    anchored = rule.anchored and same_offsets and rule.view != "raw"
+                    anchored = rule.anchored and anchoring and rule.view != "raw"
                     if entry is None:
                         entry = found[id(rule)] = (rule, [] if anchored else None)
                     if entry[1] is not None:
                         entry[1].append(end_index - len(keyword) + 1)
+                        positions_needed = True
+                if not positions_needed:
+                    settled.add(keyword)
         return list(found.values())
 
     def _scan_piece_cached(

@@ -38,3 +38,16 @@ def test_offsets_map_back_into_the_original(text):
         o_start, o_end = view.span_to_original(start, start + 1)
         assert 0 <= o_start < o_end <= len(text)
         assert normalized(text[o_start:o_end]).text.startswith(view.text[start]) or view.text[start] in normalized(text[o_start:o_end]).text
+
+
+def test_lower_in_place_keeps_every_offset() -> None:
+    """Keyword offsets found in the lower-cased text are used as offsets into the normalized text (anchored
+    rules), so lower-casing must never change a length: checked over every code point."""
+    import sys
+
+    from llmwall_core.normalize import lower_in_place
+
+    chars = "".join(chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i < 0xE000)
+    lowered = lower_in_place(chars)
+    assert len(lowered) == len(chars)
+    assert lower_in_place("Ab\u0130C") == "ab\u0130c"
