@@ -85,6 +85,16 @@ def rules_prompt(kb: int) -> str:
             + text[2 * third:] + f" then {tokens[2]}.")
 
 
+def code_prompt(n_bytes: int) -> str:
+    """`n_bytes` of llmwall's own Python source (real code: identifiers, numbers, strings, comments)."""
+    text = ""
+    for path in sorted((REPO / "addons").rglob("*.py")):
+        text += path.read_text(encoding="utf-8")
+        if len(text) >= n_bytes:
+            break
+    return (text * (1 + n_bytes // max(1, len(text))))[:n_bytes]
+
+
 def guard_run(core: dict[str, Any], ruleset: Any, events: list[bytes]) -> tuple[float, bool, int]:
     """Feed `events` one per chunk through a fresh StreamGuard:
     (seconds, output byte-identical, events held back when they arrived)."""
@@ -129,6 +139,13 @@ def run_scan(sizes: Any, reps: int, log: Callable[[str], None]) -> dict[str, Any
     ms, _ = _timed(lambda: inspect_fn(core, ruleset, body), max(reps, 5), sizes.scan_budget_s)
     res["repeated"] = {"size": f"{kb}KB", **summary(ms)}
     log(f"scan {kb} KB again (same text): {res['repeated']['median']:.2f} ms")
+
+    # prose is the friendly case: source code repeats key/token/password and holds digits everywhere
+    code = code_prompt(kb * 1024)
+    ms, verdict = _timed(lambda: inspect_fn(core, ruleset, payloads.chat_body(payloads.fresh(code), False)),
+                         max(reps, 3), sizes.scan_budget_s)
+    res["code"] = {"size": f"{kb}KB", "decision": verdict.decision, **summary(ms)}
+    log(f"scan {kb} KB of Python source: {res['code']['median']:.2f} ms ({verdict.decision})")
 
     with tempfile.TemporaryDirectory(prefix="llmwall-bench-rules-") as tmp:
         for n in sizes.rule_counts:

@@ -201,6 +201,11 @@ def markdown(res: dict[str, Any]) -> str:
             kb = int(r["size"].rstrip("KB"))
             L.append(f"| inspect_request, the same {r['size']} prompt again (findings cache) | {fmt(r['median'])} | "
                      f"{fmt(r['median'] / kb, 3)} | {r['n']} |")
+        if "code" in scan:
+            c = scan["code"]
+            kb = int(c["size"].rstrip("KB"))
+            L.append(f"| inspect_request, {c['size']} of Python source (llmwall's own) | {fmt(c['median'])} | "
+                     f"{fmt(c['median'] / kb, 3)} | {c['n']} |")
         for n, s in scan["rules"].items():
             L.append(f"| inspect_request, {n} generated rules, 32 KB prompt (load {fmt(s['load_s'])} s) | "
                      f"{fmt(s['median'])} | {fmt(s['median'] / 32, 3)} | {s['n']} |")
