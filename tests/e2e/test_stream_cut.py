@@ -117,3 +117,22 @@ def test_a_client_that_goes_away_mid_stream_releases_the_provider_connection(cut
         time.sleep(0.1)
     assert value(metrics, "llmwall_active_streams") == 0
     assert cut_proxy.addon_errors() == []
+
+
+def test_a_silent_provider_is_cut_in_reverse_mode(proxy_factory, fake):
+    """Reverse mode (clients set base_url; NGINX fronts use it too): no CONNECT tunnel in the layer stack."""
+    rev = proxy_factory(mode="reverse:https://api.openai.com",
+                        sets=[f"llmwall_metrics_port={free_port()}", "llmwall_stream_idle_timeout=1"])
+    reply = fake.script(text=["one. ", "two. "], hold_after=2)
+    try:
+        client = openai_client(base_url=f"{rev.url}/v1", timeout=20.0)
+        stream = client.chat.completions.create(model="gpt-4o", stream=True,
+                                                messages=[{"role": "user", "content": "go"}])
+        with pytest.raises(openai.APIError) as caught:
+            for _ in stream:
+                pass
+        assert "sent nothing for" in str(caught.value)
+        assert reply.peer_closed.wait(5)
+    finally:
+        reply.release()
+    assert rev.addon_errors() == []
