@@ -75,6 +75,15 @@ async def send(addon, flow):
     return flow
 
 
+async def streaming_flow(addon) -> http.HTTPFlow:
+    """A chat flow whose reply is an SSE stream guarded by the addon (its callable in response.stream)."""
+    flow = await send(addon, chat_flow("hi", stream=True))
+    flow.response = tutils.tresp(content=b"")
+    flow.response.headers["content-type"] = "text/event-stream"
+    addon.responseheaders(flow)
+    return flow
+
+
 async def test_benign_request_is_byte_identical(addon_ctx):
     addon, _ = addon_ctx
     flow = chat_flow("What is the capital of France?")
@@ -164,10 +173,7 @@ async def test_gzip_request_body_is_scanned(addon_ctx):
 
 async def test_stream_callable_redacts_split_secret(addon_ctx):
     addon, _ = addon_ctx
-    flow = await send(addon, chat_flow("hi", stream=True))
-    flow.response = tutils.tresp(content=b"")
-    flow.response.headers["content-type"] = "text/event-stream"
-    addon.responseheaders(flow)
+    flow = await streaming_flow(addon)
     stream = flow.response.stream
     assert callable(stream)
     out = b""
@@ -257,10 +263,7 @@ async def test_a_stalled_stream_ends_with_the_provider_error_event_and_keeps_hel
     """What the stream callable sends when the stall watch has ended the stream: the provider's error
     event, and not the text still held back (it may be the first half of a secret)."""
     addon, _ = addon_ctx
-    flow = await send(addon, chat_flow("hi", stream=True))
-    flow.response = tutils.tresp(content=b"")
-    flow.response.headers["content-type"] = "text/event-stream"
-    addon.responseheaders(flow)
+    flow = await streaming_flow(addon)
     stream = flow.response.stream
     event = {"choices": [{"index": 0, "delta": {"content": "Your key: tok_0123"}}]}
     first = stream(b"data: " + json.dumps(event).encode() + b"\n\n")
