@@ -17,7 +17,7 @@ from mitmproxy.hooks import UpdateHook
 from llmwall_core.decoding import TooLarge, decode_limited
 from llmwall_core.identity import Client
 from llmwall_core.model import Finding
-from llmwall_core.policy import UnreadableBody, Verdict, inspect_request, inspect_response
+from llmwall_core.policy import JsonTooDeep, UnreadableBody, Verdict, inspect_request, inspect_response
 from llmwall_core.providers import get_format
 from llmwall_core.providers.base import WireFormat
 from llmwall_core.providers.routes import Route, match_route
@@ -377,6 +377,12 @@ class LLMWall:
             verdict = await scan_off_loop_if_large(inspect_response, args, len(body),
                                                    max_depth=self.settings.max_json_depth)
             self.telemetry.scan_seconds.labels("response").observe(time.perf_counter() - started)
+        except JsonTooDeep as exc:  # readable only past a limit: the same policy as a reply that cannot be scanned
+            log.warning("llmwall: reply not scanned: %s (llmwall_fail=%s)", exc, "open" if self.settings.fail_open else "closed")
+            if not self.settings.fail_open:
+                self._replace_reply(flow, exchange, 502, f"llmwall could not scan the reply: {exc}")
+            self._annotate(flow, exchange, note=f"reply not scanned: {exc}")
+            return
         except UnreadableBody:
             return  # not a reply shape we know (e.g. a list endpoint): nothing to scan
         except Exception:  # noqa: BLE001

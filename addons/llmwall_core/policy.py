@@ -48,6 +48,10 @@ def new_incident_id() -> str:
     return secrets.token_hex(6)
 
 
+class JsonTooDeep(UnreadableBody):
+    """JSON nested past the limit: not a shape problem but a refusal, which follows llmwall_fail."""
+
+
 MAX_JSON_DEPTH = 128  # real requests nest JSON schemas a few dozen levels deep at most
 
 
@@ -59,7 +63,7 @@ def decode_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UnreadableBody(f"body is not JSON ({type(exc).__name__})") from None
     if json_depth(doc, max_depth) > max_depth:
-        raise UnreadableBody(f"JSON nests deeper than {max_depth} levels (llmwall_max_json_depth)")
+        raise JsonTooDeep(f"JSON nests deeper than {max_depth} levels (llmwall_max_json_depth)")
     return doc
 
 

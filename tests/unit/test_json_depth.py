@@ -45,3 +45,29 @@ async def test_the_addon_refuses_a_deep_request_in_the_providers_error_shape(tmp
         assert flow.response is not None and flow.response.status_code == 400
         error = json.loads(flow.response.content)["error"]
         assert "llmwall_max_json_depth" in error["message"] and error["code"] == "llmwall_unscannable"
+
+
+@pytest.mark.parametrize("fail", ["closed", "open"])
+async def test_a_deep_reply_follows_llmwall_fail(fail) -> None:
+    from mitmproxy.test import taddons, tutils
+
+    from llmwall_addon.guard import LLMWall
+    from tests.unit.test_addon import chat_flow, send
+
+    addon = LLMWall()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, llmwall_metrics_port=0, llmwall_reload_interval=0, llmwall_max_json_depth=16,
+                       llmwall_fail=fail)
+        flow = await send(addon, chat_flow("hello"))
+        reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],
+                 "extra": json.loads(nested(20))}
+        flow.response = tutils.tresp(content=json.dumps(reply).encode())
+        flow.response.headers["content-type"] = "application/json"
+        addon.responseheaders(flow)
+        await addon.response(flow)
+        assert "reply not scanned" in flow.comment and "llmwall_max_json_depth" in flow.comment
+        if fail == "closed":
+            assert flow.response.status_code == 502
+            assert "llmwall_max_json_depth" in json.loads(flow.response.content)["error"]["message"]
+        else:
+            assert flow.response.status_code == 200 and json.loads(flow.response.content) == reply
