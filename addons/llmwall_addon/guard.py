@@ -27,8 +27,8 @@ from llmwall_core.rules import RuleError, load_rules
 from llmwall_core.scan import RuleSet
 from llmwall_core.stream_guard import StreamGuard
 
-from .access import AccessControl, client_of
 from . import cutter
+from .access import AccessControl, client_of
 from .audit import AuditWriter, audit_record
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
@@ -327,20 +327,25 @@ class LLMWall:
         while True:
             limit = self.settings.stream_idle_timeout if self.settings else 0
             await asyncio.sleep(min(5.0, max(0.25, limit / 8)) if limit else 5.0)
-            if not limit:
+            if limit:
+                try:
+                    self._cut_stalled(limit)
+                except Exception:  # noqa: BLE001 - the watch must outlive any one bad flow
+                    log.exception("llmwall: the stall watch failed on one pass")
+
+    def _cut_stalled(self, limit: float) -> None:
+        now = time.monotonic()
+        for flow_id, flow in list(self.streaming.items()):
+            exchange = self.exchanges.get(flow_id)
+            stream = exchange.stream if exchange else None
+            if exchange is None or stream is None or stream.finished or exchange.cutting:
                 continue
-            now = time.monotonic()
-            for flow_id, flow in list(self.streaming.items()):
-                exchange = self.exchanges.get(flow_id)
-                stream = exchange.stream if exchange else None
-                if exchange is None or stream is None or stream.finished or exchange.cutting:
-                    continue
-                silent = now - stream.last_data_at
-                if silent >= limit:
-                    stream.stalled_after = silent
-                    log.warning("llmwall: %s sent nothing for %.0f s; ending the stream with an error event",
-                                exchange.route.provider, silent)
-                    self._cut(flow, exchange)
+            silent = now - stream.last_data_at
+            if silent >= limit:
+                stream.stalled_after = silent
+                log.warning("llmwall: %s sent nothing for %.0f s; ending the stream with an error event",
+                            exchange.route.provider, silent)
+                self._cut(flow, exchange)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.pop(flow.id, None)
