@@ -368,6 +368,7 @@ def _build_scorer(rule: Rule, raw: dict[str, Any], path: Path, fail: Callable[[s
     model_path = (path.parent / model).resolve()
     try:
         rule.scorer = Scorer.load(os.fspath(model_path))
+        rule.scorer.prepare()  # at load, not on the first request that needs it
     except Exception as exc:  # noqa: BLE001 - any load problem is a rule error
         raise fail(f"cannot load scorer model {model_path}: {exc}") from None
     threshold = raw.get("threshold", 0.5)

@@ -14,8 +14,10 @@ The model is a logistic regression over the word n-grams of a normalised text:
 
 Features are looked up by their string in an explicit vocabulary (the pruned non-zero weights the
 trainer kept). That is what a hashing vectoriser gives, minus the collisions and the hash call per
-feature: the lookup is one C-level ``dict.keys() & set`` pass and its result never depends on the
-interpreter's hash seed.
+feature. With pyahocorasick (a dependency of llmwall) every weighted feature is one pattern ``" f "`` of
+an automaton run once over the space-joined tokens, so the bigram and trigram strings of the text are
+never built; without it, they are built and intersected with the vocabulary (the same result, tested).
+Sums use ``math.fsum``, so a score never depends on set order or the interpreter's hash seed.
 
 A long text is scored as the maximum over windows: it is cut into blocks of about ``stride``
 characters and every run of ``window / stride`` blocks (two by default: 512 characters, stride 256)
@@ -35,9 +37,11 @@ rule (the rule's ``threshold`` is the one that counts).
 from __future__ import annotations
 
 import base64
+import bisect
 import itertools
 import json
 import math
+import operator
 import re
 import unicodedata
 import zlib
@@ -119,7 +123,7 @@ def _sigmoid(z: float) -> float:
 class Scorer:
     """A loaded model. `score(text)` gives the probability in [0, 1] that `text` is an attack."""
 
-    __slots__ = ("weights", "bias", "alpha", "window", "stride", "threshold", "meta")
+    __slots__ = ("weights", "bias", "alpha", "window", "stride", "threshold", "meta", "_finder")
 
     def __init__(
         self,
@@ -141,6 +145,7 @@ class Scorer:
         self.stride = int(stride) if stride else max(1, self.window // 2)
         self.threshold = float(threshold)
         self.meta = meta or {}
+        self._finder = None  # see _feature_finder
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -213,26 +218,70 @@ class Scorer:
         """Logits of the windows the text is scored in (one for a short text)."""
         tokens = tokenize(text)
         n = len(tokens)
-        bias, alpha, weights = self.bias, self.alpha, self.weights
         if n == 0:
-            return [bias]
-        bi = bigrams(tokens)
-        tri = trigrams(tokens)
-        # The features of this text that carry a weight: one C-level pass that probes the weights.
-        hits = weights.keys() & itertools.chain(tokens, bi, tri)
+            return [self.bias]
         bounds, k = self.blocks(n, len(text), window, stride)
+        finder = self._feature_finder()
+        if finder is None:
+            block_hits = self._block_hits_by_sets(tokens, bounds)
+        else:
+            block_hits = self._block_hits_by_automaton(finder, tokens, bounds)
+        bias, alpha, get = self.bias, self.alpha, self.weights.__getitem__
         if len(bounds) == 2:
-            return [bias + sum(map(weights.__getitem__, hits)) / n**alpha]
-        if not hits:
+            return [bias + math.fsum(map(get, block_hits[0])) / n**alpha]
+        if not any(block_hits):
             return [bias]
         # A window's binary feature set is the union of its blocks' (features start inside a block).
-        block_hits = [hits.intersection(itertools.chain(tokens[a:b], bi[a:b], tri[a:b])) for a, b in zip(bounds, bounds[1:])]
-        get = weights.__getitem__
         out = []
         for i in range(len(bounds) - k):
             fs = block_hits[i].union(*block_hits[i + 1 : i + k])
-            out.append(bias + sum(map(get, fs)) / (bounds[i + k] - bounds[i]) ** alpha)
+            out.append(bias + math.fsum(map(get, fs)) / (bounds[i + k] - bounds[i]) ** alpha)
         return out
+
+    def prepare(self) -> None:
+        """Build what scoring needs up front (the feature automaton, ~0.2 s for the default model)."""
+        self._feature_finder()
+
+    def _feature_finder(self):
+        """An Aho-Corasick automaton of every weighted feature as " f " over the space-joined tokens, built
+        on first use (5 MB for the default model); None without pyahocorasick (the set-based path)."""
+        if self._finder is None:
+            try:
+                import ahocorasick
+            except ImportError:
+                self._finder = False
+                return None
+            automaton = ahocorasick.Automaton()
+            for feature in self.weights:
+                automaton.add_word(f" {feature} ", (feature, len(feature)))
+            automaton.make_automaton()
+            self._finder = automaton
+        return self._finder or None
+
+    @staticmethod
+    def _block_hits_by_automaton(finder, tokens: list[str], bounds: list[int]) -> list[set[str]]:
+        """The weighted features starting in each block, found in one C-level pass over the space-joined
+        tokens instead of building every bigram and trigram string (about 3x less work on long texts)."""
+        joined = " " + " ".join(tokens) + " "
+        # where each token starts in `joined`: 1 + the lengths of the tokens before it + one space each
+        starts = list(map(operator.add, itertools.accumulate(map(len, tokens), initial=1), itertools.count()))
+        block_starts = [starts[b] for b in bounds]
+        block_hits: list[set[str]] = [set() for _ in range(len(bounds) - 1)]
+        if len(block_hits) == 1:
+            block_hits[0].update(feature for _end, (feature, _n) in finder.iter(joined))
+            return block_hits
+        for end, (feature, length) in finder.iter(joined):
+            block_hits[bisect.bisect_right(block_starts, end - length) - 1].add(feature)
+        return block_hits
+
+    def _block_hits_by_sets(self, tokens: list[str], bounds: list[int]) -> list[set[str]]:
+        """The same as `_block_hits_by_automaton`, with the feature strings built and intersected."""
+        bi = bigrams(tokens)
+        tri = trigrams(tokens)
+        hits = self.weights.keys() & itertools.chain(tokens, bi, tri)
+        if len(bounds) == 2:
+            return [hits]
+        return [hits.intersection(itertools.chain(tokens[a:b], bi[a:b], tri[a:b])) for a, b in zip(bounds, bounds[1:])]
 
     def score(self, text: str, window: int | None = None, stride: int | None = None) -> float:
         """Probability in [0, 1] that `text` carries an injection or jailbreak (max over windows)."""

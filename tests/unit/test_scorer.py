@@ -198,3 +198,40 @@ def test_short_everyday_prompts_are_not_blocked_by_the_scorer():
     for text in ["Respond only with yes or no: is water wet?", "Say hello to my friend Bob",
                  "Tell me a joke", "Write a haiku about spring"]:
         assert not [f for f in rules.scan_text(text) if f.rule_id == "injection-scorer"], text
+
+
+_SCORER_FOR_FUZZ: list[Scorer] = []
+
+
+def _fuzz_scorer() -> Scorer:
+    if not _SCORER_FOR_FUZZ:
+        _SCORER_FOR_FUZZ.append(Scorer.load(RULES.parent / _scorer_rule()["model"]))
+    return _SCORER_FOR_FUZZ[0]
+
+
+def _vocabulary() -> list[str]:
+    words = sorted({part for feature in _fuzz_scorer().weights for part in feature.split(" ")})
+    return words[::7] + ["ignore", "previous", "instructions", "you", "are", "now", "dan", "the", "."]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(st.sampled_from(_vocabulary()) | st.sampled_from(["Ünïcode", "日本語", "x1y2", "#", "  \n"]),
+                      max_size=400),
+       window=st.sampled_from([None, 64, 200, 512]))
+def test_the_automaton_finds_exactly_the_features_the_set_path_finds(words, window):
+    """The C-level Aho-Corasick pass over space-joined tokens is an optimisation of building every
+    n-gram string: for any text and window size both give the same window logits."""
+    scorer = _fuzz_scorer()
+    text = " ".join(words)
+    fast = scorer.window_logits(text, window)
+    automaton, scorer._finder = scorer._finder, False  # force the set-based path
+    try:
+        slow = scorer.window_logits(text, window)
+    finally:
+        scorer._finder = automaton
+    assert len(fast) == len(slow)
+    assert all(abs(a - b) < 1e-9 for a, b in zip(fast, slow))
