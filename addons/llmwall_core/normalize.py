@@ -41,7 +41,8 @@ HOMOGLYPHS = {
     "ı": "i", "ȷ": "j", "ℓ": "l", "ꞵ": "b", "ꓲ": "I", "ꓳ": "O",
 }
 
-LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET_PAIRS = (("0", "o"), ("1", "i"), ("3", "e"), ("4", "a"), ("5", "s"), ("7", "t"), ("@", "a"), ("$", "s"))
+LEET = str.maketrans(dict(_LEET_PAIRS))
 
 _NON_ASCII = regex.compile(r"[^\x00-\x7f]+")
 
@@ -127,7 +128,17 @@ def _compact(breaks: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def deobfuscated(view: View) -> View:
     """Lower-case and fold leetspeak on top of a normalized view (a 1:1 mapping: offsets unchanged)."""
-    return View(lower_in_place(view.text).translate(LEET), view.breaks)
+    return View(fold_leet(lower_in_place(view.text)), view.breaks)
+
+
+def fold_leet(text: str) -> str:
+    """`text.translate(LEET)`, as a few C-speed str.replace passes: str.translate with a mapping runs
+    character by character on non-ASCII text (128 KB: 37 ms against 0.03 ms). No target is a source, so
+    the order of the passes does not matter."""
+    for leet, letter in _LEET_PAIRS:
+        if leet in text:
+            text = text.replace(leet, letter)
+    return text
 
 
 def lower_in_place(text: str) -> str:

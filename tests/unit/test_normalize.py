@@ -51,3 +51,10 @@ def test_lower_in_place_keeps_every_offset() -> None:
     lowered = lower_in_place(chars)
     assert len(lowered) == len(chars)
     assert lower_in_place("Ab\u0130C") == "ab\u0130c"
+
+
+@given(st.text(alphabet=st.sampled_from(list("013457@$aoé日 x\n")), max_size=60) | st.text(max_size=40))
+def test_fold_leet_is_str_translate(text: str) -> None:
+    from llmwall_core.normalize import LEET, fold_leet
+
+    assert fold_leet(text) == text.translate(LEET)
