@@ -75,6 +75,9 @@ _NEEDS_FOLD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_UNICOD
 _ASCII_TOKEN = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9\s]")
 # Any script: one token per Chinese/Japanese/Thai character (no spaces between words there),
 # letters with their combining marks, digit runs, every other visible character alone.
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_ASCII_SPACE = re.compile(r"[ \t\n\r]")
+_SPACE_DIFFERS = re.compile(r"[\x1c-\x1f]")  # whitespace to `re`, not to `regex`
 _TOKEN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}]|[\p{L}\p{M}]+|\p{N}+|[^\p{L}\p{M}\p{N}\s]")
 
 
@@ -85,8 +88,27 @@ def tokenize(text: str) -> list[str]:
     a raw text (training) and its normalized view (inference) give the same tokens."""
     if text.isascii():
         return _ASCII_TOKEN.findall(text.lower())
-    text = _NEEDS_FOLD.sub(_fold, unicodedata.normalize("NFKC", text))
-    return _TOKEN.findall(text.lower())
+    text = _NEEDS_FOLD.sub(_fold, unicodedata.normalize("NFKC", text)).lower()
+    if _SPACE_DIFFERS.search(text):  # where `re` and `regex` disagree on \s: the general tokenizer only
+        return _TOKEN.findall(text)
+    # Mostly-ASCII text (one curly quote, an accented name) keeps the fast path for its ASCII words: a token
+    # never crosses whitespace, so the words around each non-ASCII run go to the general tokenizer alone.
+    tokens: list[str] = []
+    done = 0
+    for run in _NON_ASCII_RUN.finditer(text):
+        if run.end() <= done:
+            continue
+        start = max(text.rfind(" ", done, run.start()), text.rfind("\t", done, run.start()),
+                    text.rfind("\n", done, run.start()), text.rfind("\r", done, run.start())) + 1
+        if start <= 0:
+            start = done
+        stop = _ASCII_SPACE.search(text, run.end())
+        end = stop.start() if stop else len(text)
+        tokens += _ASCII_TOKEN.findall(text, done, start)
+        tokens += _TOKEN.findall(text, start, end)
+        done = end
+    tokens += _ASCII_TOKEN.findall(text, done)
+    return tokens
 
 
 def _fold(match: re.Match) -> str:

@@ -235,3 +235,17 @@ def test_the_automaton_finds_exactly_the_features_the_set_path_finds(words, wind
         scorer._finder = automaton
     assert len(fast) == len(slow)
     assert all(abs(a - b) < 1e-9 for a, b in zip(fast, slow))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Z9-.'\n\t\r\u00e9\u65e5\u0301\u0430\u2019\u2014\u00a0\u3000\u0e01\x1c#")), max_size=80))
+def test_mixed_text_tokenizes_as_the_general_tokenizer_would(text: str) -> None:
+    """Mostly-ASCII text takes the fast path for its ASCII words; the tokens must be exactly those of
+    the general (any-script) tokenizer over the whole text."""
+    import unicodedata
+
+    from llmwall_core import scorer as module
+
+    folded = module._NEEDS_FOLD.sub(module._fold, unicodedata.normalize("NFKC", text)).lower()
+    expected = module._ASCII_TOKEN.findall(text.lower()) if text.isascii() else module._TOKEN.findall(folded)
+    assert tokenize(text) == expected
