@@ -234,7 +234,7 @@ class RuleSet:
         if starts is None:
             matches: Iterable = rule.finder.finditer(view.text)
         else:  # anchored: try only where a keyword starts, instead of at every position
-            matches = filter(None, (rule.finder.match(view.text, p) for p in sorted(set(starts))))
+            matches = _anchored_matches(rule.finder, view.text, starts)
         seen_until = -1
         for match in matches:
             start, end = rule.value_span(match)
@@ -326,6 +326,19 @@ class RuleSet:
             for text in rule.examples_no_match:
                 if any(f.rule_id == rule.id for f in alone.scan_text(text, phase, role)):
                     raise RuleError(rule.source, rule.line, rule.id, f"example should not match but does: {text[:60]!r}")
+
+
+def _anchored_matches(finder, text: str, starts: list[int]) -> Iterable:
+    """The matches `finditer` would give when every match starts at one of `starts`: tried in order,
+    none starting inside the previous one."""
+    after = 0
+    for position in sorted(set(starts)):
+        if position < after:
+            continue
+        match = finder.match(text, position)
+        if match is not None:
+            after = max(match.end(), position + 1)
+            yield match
 
 
 def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:

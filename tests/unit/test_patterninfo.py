@@ -69,3 +69,15 @@ def test_the_base64_precheck_never_skips_a_run(text: str) -> None:
     """Texts the pre-check rules out hold no base64 run, so skipping the search loses nothing."""
     if _BASE64_RUN.search(text):
         assert may_hold_base64(text)
+
+
+def test_anchored_matches_do_not_overlap_like_finditer() -> None:
+    import re
+
+    from llmwall_core.scan import _anchored_matches
+
+    finder = re.compile(r"(?:reply|in) \w+ \w+")
+    text = "keywords in your reply with emojis"
+    starts = [m.start() for m in re.finditer(r"reply|in", text)]
+    assert [m.group() for m in _anchored_matches(finder, text, starts)] == \
+        [m.group() for m in finder.finditer(text)] == ["in your reply"]
