@@ -15,12 +15,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-
-import ahocorasick
+from operator import itemgetter
 
 from .identity import Client
 from .jsonpath import render
 from .model import Action, Finding, Phase, TextPiece
+from .multimatch import WordFinder
 from .normalize import LEET, View, deobfuscated, lower_in_place, normalized
 from .patterninfo import has_digit
 from .rules import Rule, RuleError
@@ -98,8 +98,8 @@ class RuleSet:
         self.by_id = {rule.id: rule for rule in self.rules}
         self._pattern: dict[Phase, list[Rule]] = {}
         self._always: dict[Phase, list[Rule]] = {}
-        self._keyword_rules: dict[Phase, dict[str, dict[str, list[Rule]]]] = {}
-        self._automata: dict[Phase, dict[str, ahocorasick.Automaton]] = {}
+        # per phase and keyword group: the finder, and for each of its words the rules it wakes
+        self._finders: dict[Phase, dict[str, tuple[WordFinder, list[list[Rule]], frozenset[int]]]] = {}
         self._cache: OrderedDict[tuple, tuple[Finding, ...]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
@@ -118,8 +118,7 @@ class RuleSet:
                     if group == "deobfuscated":
                         keyword = keyword.translate(LEET)  # the text it is looked up in is folded too
                     index.setdefault(group, {}).setdefault(keyword, []).append(rule)
-            self._keyword_rules[phase] = index
-            self._automata[phase] = {group: _automaton(words) for group, words in index.items()}
+            self._finders[phase] = {group: _keyword_finder(by_word) for group, by_word in index.items()}
             self.scorers[phase] = [r for r in self.rules if r.kind == "scorer" and phase in r.phases]
         self._stream_matchers: dict[str, object] = {}
 
@@ -157,25 +156,26 @@ class RuleSet:
         per view, so the cost follows the text, not the number of rules. Anchored rules come with the
         positions where their keywords start (their matches can only start there)."""
         found: dict[int, tuple[Rule, list[int] | None]] = {id(r): (r, None) for r in self._always[phase]}
-        for view_name, automaton in self._automata[phase].items():
+        for view_name, (finder, rules_of, anchored_words) in self._finders[phase].items():
             text = views.lowered() if view_name == "plain" else views.get("deobfuscated").text
-            anchoring = len(text) == len(views.get("normalized").text)
-            index = self._keyword_rules[phase][view_name]
-            settled: set[str] = set()  # keywords whose rules are all woken and need no more positions
-            for end_index, keyword in automaton.iter(text):
-                if keyword in settled:
-                    continue  # code and logs repeat "key", "token", "pass" thousands of times
-                positions_needed = False
-                for rule in index[keyword]:
+            matches = finder.find(text)
+            if not matches:
+                continue
+            words_seen = set(map(_WORD, matches))
+            positions: dict[int, list[int]] = {}
+            if len(text) == len(views.get("normalized").text) and not anchored_words.isdisjoint(words_seen):
+                wanted = anchored_words & words_seen
+                for word, start, _end in matches:
+                    if word in wanted:
+                        positions.setdefault(word, []).append(start)
+            for word in words_seen:
+                for rule in rules_of[word]:
                     entry = found.get(id(rule))
-                    anchored = rule.anchored and anchoring and rule.view != "raw"
                     if entry is None:
+                        anchored = word in positions and rule.anchored and rule.view != "raw"
                         entry = found[id(rule)] = (rule, [] if anchored else None)
                     if entry[1] is not None:
-                        entry[1].append(end_index - len(keyword) + 1)
-                        positions_needed = True
-                if not positions_needed:
-                    settled.add(keyword)
+                        entry[1].extend(positions[word])
         return list(found.values())
 
     def _scan_piece_cached(
@@ -341,12 +341,16 @@ def _anchored_matches(finder, text: str, starts: list[int]) -> Iterable:
             yield match
 
 
-def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    for word in words:
-        automaton.add_word(word, word)
-    automaton.make_automaton()
-    return automaton
+_WORD = itemgetter(0)
+
+
+def _keyword_finder(by_word: dict[str, list[Rule]]) -> tuple[WordFinder, list[list[Rule]], frozenset[int]]:
+    """The keyword finder of one group, the rules each of its words wakes (by word index), and the words
+    that have an anchored rule (only their positions are collected)."""
+    finder = WordFinder(by_word, dfa=True)
+    rules_of = [by_word[word] for word in finder.words]
+    anchored = frozenset(i for i, rules in enumerate(rules_of) if any(r.anchored and r.view != "raw" for r in rules))
+    return finder, rules_of, anchored
 
 
 def _decode_text(candidate: str) -> str | None:

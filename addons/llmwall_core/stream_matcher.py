@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ahocorasick
 import regex
 
 from .model import Action
+from .multimatch import WordFinder
 from .rules import Rule
 
 PLACEHOLDER = r"<[A-Z][A-Z0-9]*_\d{1,6}>"
@@ -51,10 +51,8 @@ class StreamMatcher:
             for keyword in rule.keywords:
                 self.by_keyword.setdefault(keyword, []).append(rule)
         self.by_keyword.setdefault("<", []).append(None)  # None stands for the pseudonym placeholder
-        self.automaton = ahocorasick.Automaton()
-        for keyword in self.by_keyword:
-            self.automaton.add_word(keyword, keyword)
-        self.automaton.make_automaton()
+        self.finder = WordFinder(self.by_keyword, dfa=True)
+        self.rules_of = [self.by_keyword[word] for word in self.finder.words]
         self.longest_keyword = max(map(len, self.by_keyword))
         self.placeholder = regex.compile(PLACEHOLDER)
 
@@ -65,9 +63,9 @@ class StreamMatcher:
         its first characters may be out, which leaks nothing secret: a keyword is a fixed prefix or a
         name before the value, and the redaction covers everything not yet released."""
         woken: dict[int, Rule | None] = {}
-        for end_index, keyword in self.automaton.iter(window_lower):
-            if end_index >= new_from:
-                for rule in self.by_keyword[keyword]:
+        for word, _start, end in self.finder.find(window_lower):
+            if end > new_from:
+                for rule in self.rules_of[word]:
                     woken.setdefault(id(rule), rule)
         return list(woken.values())
 
