@@ -21,6 +21,11 @@ gitleaks / detect-secrets / presidio lookalikes) and benign model answers (respo
 per entity type (the types the PII rules cover are "in scope"); the slowest cases; the rules that fire
 most on benign text; and the scan cost in ms per KB of text.
 
+Beside the dev corpora, which hold no source code, 300 Python files of packages installed with llmwall
+(mitmproxy, the openai and anthropic SDKs, httpx, hypothesis; first 8 KB each) are scanned as benign
+*code*, what coding agents send all day (``--code N``; 0 turns it off). They are reported as their own
+kind and kept out of the dev figures (cost, slowest cases, top benign rules).
+
 The corpora are read from ``../shared/eval/dev`` beside the checkout (``--corpora DIR``) and never
 copied into the repository.
 """
@@ -28,6 +33,7 @@ copied into the repository.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -105,6 +111,8 @@ def group_of(corpus: str, label: str) -> str:
         return "attack"
     if label in ("secret", "pii"):
         return label
+    if corpus == CODE_CORPUS:
+        return "code"
     if corpus in RESPONSE_CORPORA:
         return "response"
     if corpus in ORDINARY_CORPORA:
@@ -134,6 +142,29 @@ def build_case(corpus: str, index: int, row: dict[str, Any]) -> Case:
     else:
         case.pieces = [TextPiece(role="user", path=("messages", 0, "content"), text=text)]
     return case
+
+
+CODE_CORPUS = "installed_python_source"
+CODE_PACKAGES = ("mitmproxy", "openai", "anthropic", "httpx", "hypothesis")
+
+
+def code_cases(count: int, chars: int = 8000) -> list[Case]:
+    """Benign source code, which no dev corpus holds and coding agents send all day: the first `chars`
+    of `count` Python files of packages installed beside llmwall (spread evenly over their sorted list).
+    Not part of the targets; the figures depend on the installed versions."""
+    if count <= 0:
+        return []
+    files: list[Path] = []
+    for name in CODE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            files += sorted(p for p in Path(folder).rglob("*.py") if p.stat().st_size >= 400)
+    step = max(1, len(files) // count)
+    cases = []
+    for index, path in enumerate(files[::step][:count]):
+        text = path.read_text(encoding="utf-8", errors="replace")[:chars]
+        cases.append(build_case(CODE_CORPUS, index, {"text": text, "label": "benign", "meta": {"file": path.name}}))
+    return cases
 
 
 def read_corpora(directory: Path, limit: int | None, only: list[str] | None) -> list[Case]:
@@ -236,8 +267,10 @@ def summarize(cases: list[Case], results: list[Result], top: int,
     for case, res in zip(cases, results):
         entry = corpora.setdefault(case.corpus, {"n": 0, "labels": {}, "benign": None, "group": None})
         entry["n"] += 1
-        total_ms += res.ms
-        total_chars += sum(len(p.text) for p in case.pieces)
+        dev = case.corpus != CODE_CORPUS  # the extra code sample stays out of the dev figures (cost, top rules)
+        if dev:
+            total_ms += res.ms
+            total_chars += sum(len(p.text) for p in case.pieces)
         if case.label == "benign":
             b = entry["benign"] or {"n": 0, "flagged": 0, "fp_rate": None, "kind": case.group}
             b["n"] += 1
@@ -253,7 +286,8 @@ def summarize(cases: list[Case], results: list[Result], top: int,
                 lookalikes[case.corpus][0] += int(not res.detected)
                 lookalikes[case.corpus][1] += 1
             for rule in res.rules:
-                benign_rules[rule] += 1
+                if dev:
+                    benign_rules[rule] += 1
                 benign_rules_by_group[case.group][rule] += 1
             continue
         if case.label == "pii":
@@ -293,7 +327,8 @@ def summarize(cases: list[Case], results: list[Result], top: int,
         kinds = list(entry["labels"]) + ([entry["benign"]["kind"]] if entry["benign"] else [])
         entry["group"] = ",".join(kinds)
 
-    slow = sorted(range(len(cases)), key=lambda i: results[i].ms, reverse=True)[:top]
+    dev_cases = [i for i, case in enumerate(cases) if case.corpus != CODE_CORPUS]
+    slow = sorted(dev_cases, key=lambda i: results[i].ms, reverse=True)[:top]
     return {
         "corpora": corpora,
         "recall": {
@@ -328,11 +363,11 @@ def summarize(cases: list[Case], results: list[Result], top: int,
         "benign_rules": [{"rule": r, "rows": n} for r, n in benign_rules.most_common(top)],
         "benign_rules_by_group": {g: dict(c.most_common(top)) for g, c in sorted(benign_rules_by_group.items())},
         "cost": {
-            "cases": len(cases),
+            "cases": len(dev_cases),
             "total_ms": round(total_ms, 1),
             "total_kb": round(total_chars / 1024, 1),
             "ms_per_kb": round(total_ms / (total_chars / 1024), 4) if total_chars else None,
-            "mean_ms_per_case": round(total_ms / len(cases), 4) if cases else None,
+            "mean_ms_per_case": round(total_ms / len(dev_cases), 4) if dev_cases else None,
         },
     }
 
@@ -424,6 +459,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--misses", type=int, default=0, help="print up to N misses and false positives per corpus")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="scan processes")
     parser.add_argument("--quiet", action="store_true", help="no printed report")
+    parser.add_argument("--code", type=int, default=300,
+                        help="also scan this many installed Python files as benign code (0: none; not a target)")
     args = parser.parse_args(argv)
 
     if not args.corpora.is_dir():
@@ -432,6 +469,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rule_paths = [str(p) for p in (args.rules or [DEFAULT_RULES])]
     _RULESET = load_rules(rule_paths)
     cases = read_corpora(args.corpora, args.limit, args.corpus)
+    if not args.corpus:
+        cases += code_cases(args.code if args.limit is None else min(args.code, args.limit))
     started = time.perf_counter()
     results = scan_all(cases, args.workers)
     wall = time.perf_counter() - started
