@@ -232,10 +232,10 @@ def content_gate(chunk) -> bool:
     return bool(chunk.choices and chunk.choices[0].delta.content)
 
 
-def wait_for(check, timeout: float = 5.0) -> None:
+def wait_for(check, timeout: float = 5.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert time.monotonic() < deadline, f"{what}: not met in {timeout} s"
         time.sleep(0.02)
 
 
@@ -274,9 +274,10 @@ def test_stream_is_unbuffered_through_nginx_and_llmwall(nginx: Nginx, backends, 
     # it went through llmwall (a guarded stream in one of the instances) and through NGINX
     # (the SDK stops at [DONE]; the proxy logs the flow when its response hook runs, a moment later)
     wait_for(lambda: any(f["streamed"] for p, _ in backends for f in p.flows("response")
-                         if f["path"] == "/v1/chat/completions"))
+                         if f["path"] == "/v1/chat/completions"), what="a streamed flow in a proxy's log")
     # NGINX writes the access log line when it finalizes the request, just after the last byte
-    wait_for(lambda: any('"POST /v1/chat/completions HTTP/1.1" 200' in ln for ln in nginx.access_log()))
+    wait_for(lambda: any('"POST /v1/chat/completions HTTP/1.1" 200' in ln for ln in nginx.access_log()),
+             what="the request in NGINX's access log")
 
 
 def test_prompt_injection_blocked_through_nginx(nginx: Nginx, backends, fake, sdk):
