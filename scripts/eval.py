@@ -459,6 +459,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--misses", type=int, default=0, help="print up to N misses and false positives per corpus")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="scan processes")
     parser.add_argument("--quiet", action="store_true", help="no printed report")
+    parser.add_argument("--holdout", action="store_true",
+                        help="only the rows of train_scorer.py's hold-out (fold 0); pair with --rules holding a "
+                             "model trained without them (train_scorer.py --no-final --out DIR/models/...)")
     parser.add_argument("--code", type=int, default=300,
                         help="also scan this many installed Python files as benign code (0: none; not a target)")
     args = parser.parse_args(argv)
@@ -469,6 +472,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rule_paths = [str(p) for p in (args.rules or [DEFAULT_RULES])]
     _RULESET = load_rules(rule_paths)
     cases = read_corpora(args.corpora, args.limit, args.corpus)
+    if args.holdout:
+        from train_scorer import fold_of
+
+        cases = [case for case in cases if fold_of(case.text) == 0]
     if not args.corpus:
         cases += code_cases(args.code if args.limit is None else min(args.code, args.limit))
     started = time.perf_counter()
