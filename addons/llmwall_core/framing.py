@@ -38,6 +38,22 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _simple_events(chunk: bytes) -> list[Event] | None:
+    """The events of a chunk made only of whole `data: ...` events with LF endings (what providers send,
+    one or a few per chunk), cut with a few C-level calls; None for anything else (the general parser)."""
+    if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+        return None
+    parts = chunk.split(b"\n\n")
+    if parts[-1]:
+        return None
+    events = []
+    for part in parts[:-1]:
+        if not part.startswith(b"data: ") or b"\n" in part:
+            return None
+        events.append(Event(raw=part + b"\n\n", name=None, data=_decode(part[6:])))
+    return events
+
+
 class SSEFramer:
     """Server-sent events per the WHATWG parsing rules (LF, CRLF and lone CR line endings).
 
@@ -58,6 +74,10 @@ class SSEFramer:
         self._first_line = True
 
     def feed(self, chunk: bytes) -> list[Event]:
+        if not self._buf and not self._first_line and len(chunk) <= self._max:
+            simple = _simple_events(chunk)
+            if simple is not None:
+                return simple
         out: list[Event] = []
         if chunk:
             self._buf += chunk

@@ -71,6 +71,41 @@ def test_fixture_random_chunkings(fx: Fixture, data: st.DataObject) -> None:
     assert events == frame(fx.framing, [body])
 
 
+@pytest.mark.parametrize("fx", params(stream_fixtures()))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_fixture_event_aligned_chunkings(fx: Fixture, data: st.DataObject) -> None:
+    """Chunks that end where events end (what providers send) take the SSE fast path: same events."""
+    require_wire()
+    assert fx.framing is not None
+    whole = frame(fx.framing, [fx.body])
+    ends, at = [], 0
+    for event in whole:
+        at += len(event.raw)
+        ends.append(at)
+    points = data.draw(st.lists(st.sampled_from(ends), max_size=len(ends))) if ends else []
+    assert frame(fx.framing, cut(fx.body, points)) == whole
+
+
+def test_sse_fast_path_only_for_plain_data_events() -> None:
+    from llmwall_core.framing import _simple_events
+
+    got = _simple_events(b'data: {"a":1}\n\ndata: [DONE]\n\n')
+    assert [(e.raw, e.name, e.data) for e in got or []] == [
+        (b'data: {"a":1}\n\n', None, '{"a":1}'), (b"data: [DONE]\n\n", None, "[DONE]")]
+    for other in (b"data: a\r\n\r\n", b"event: x\ndata: a\n\n", b": ping\n\n", b"data: a\n\ndata: b",
+                  b"data: a\ndata: b\n\n", b"data:a\n\n", b"\n\n"):
+        assert _simple_events(other) is None, other
+
+
+def test_sse_fast_path_waits_for_a_partial_event_and_the_first_line() -> None:
+    f = SSEFramer()
+    assert [e.data for e in f.feed(b"\xef\xbb\xbfdata: one\n\n")] == ["one"]  # BOM: general parser
+    assert f.feed(b"data: tw") == []
+    assert [e.data for e in f.feed(b"o\n\n")] == ["two"]  # the buffered half is not lost
+    assert [e.data for e in f.feed(b"data: three\n\n")] == ["three"]
+
+
 def test_sse_event_counts_match_recorder_analysis() -> None:
     require_wire()
     for fx in stream_fixtures():
