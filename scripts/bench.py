@@ -5,6 +5,8 @@
     .venv/bin/python scripts/bench.py --smoke            # tiny sizes, 1 repetition (< 40 s)
     .venv/bin/python scripts/bench.py --only ttft,latency --reps 3 --json /tmp/b.json
     .venv/bin/python scripts/bench.py --profile          # also profile the hot paths (pip install pyinstrument)
+    .venv/bin/python scripts/bench.py --only ttft --set-c llmwall_rules=scripts/bench_lib/one-rule.yaml
+                                                         # llmwall's hop without the default rules' scan
 
 Targets, measured interleaved (a, b, c, a, b, c, ...) with the same client and payloads:
   a  no proxy: the client talks TLS straight to the fake provider (SNI api.openai.com)
@@ -93,6 +95,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", default=str(REPO / "bench-results.json"), help="where to write the results")
     ap.add_argument("--profile", action="store_true",
                     help="also profile the stream guard and inspect_request (pyinstrument, cProfile)")
+    ap.add_argument("--set-c", action="append", default=[], metavar="NAME=VALUE",
+                    help="another mitmproxy option for target c only, e.g. llmwall_rules=/path/one-rule.yaml")
     args = ap.parse_args(argv)
     only = [s.strip() for item in args.only for s in item.split(",") if s.strip()]
     bad = [s for s in only if s not in SECTIONS]
@@ -117,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(0.001)  # the fake provider is a thread of this process: hand the GIL over fast
     raw: dict[str, Any] = {}
     e2e = [s for s in args.sections if s in E2E_SECTIONS]
+    from bench_lib import e2e as e2e_lib
+
+    e2e_lib.EXTRA_C_SETS[:] = args.set_c
     try:
         with tempfile.TemporaryDirectory(prefix="llmwall-bench-") as tmpname:
             tmp = Path(tmpname)

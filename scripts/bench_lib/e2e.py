@@ -50,6 +50,7 @@ class Target:
 
 
 COMMON_SETS = ["flow_detail=0", "route_flow_log="]
+EXTRA_C_SETS: list[str] = []  # --set-c: more options for target c only (e.g. another rule set)
 
 
 def start_proxy(fake: Any, workdir: Path, confdir: Path, key: str) -> Any:
@@ -58,7 +59,7 @@ def start_proxy(fake: Any, workdir: Path, confdir: Path, key: str) -> Any:
     if key == "b":
         return start_mitmdump(fake, workdir, llmwall=False, confdir=confdir,
                               sets=["stream_large_bodies=1", *COMMON_SETS])
-    return start_mitmdump(fake, workdir, llmwall=True, confdir=confdir, sets=COMMON_SETS)
+    return start_mitmdump(fake, workdir, llmwall=True, confdir=confdir, sets=COMMON_SETS + EXTRA_C_SETS)
 
 
 # ---------------------------------------------------------------------------------------------- sections
