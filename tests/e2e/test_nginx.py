@@ -232,7 +232,9 @@ def content_gate(chunk) -> bool:
     return bool(chunk.choices and chunk.choices[0].delta.content)
 
 
-def wait_for(check, timeout: float = 5.0, what: str = "condition") -> None:
+def wait_for(check, timeout: float = 15.0, what: str = "condition") -> None:
+    """Wait for something that follows a response "a moment later" (a log line); generous, since a loaded
+    CI machine once took more than 5 s."""
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"{what}: not met in {timeout} s"
