@@ -16,7 +16,8 @@ b and c run in regular proxy mode (CONNECT + TLS, as SDK clients with HTTPS_PROX
 to the fake provider with tests/e2e/route_to_fake.py, and both run with flow_detail=0 and no flow log.
 
 Sections (--only):
-  ttft        client-side time from writing a streamed chat request (1, 4, 32, 128 KB prompt) to its first chunk
+  ttft        client-side time from writing a streamed chat request (1, 4, 32, 128 KB prompt) to its first chunk;
+              also the next turn of a conversation whose 32 KB history llmwall has already seen (1 KB new)
   latency     lag per event of a paced stream: the fake stamps `: t=<perf_counter_ns>` into each SSE event as it
               writes it, the client subtracts that from the time it reads it. For c this includes events that
               llmwall holds back until a later event decides their tail
@@ -60,6 +61,7 @@ SECTIONS = (*E2E_SECTIONS, "scan")
 @dataclass
 class Sizes:
     ttft_kb: tuple[int, ...] = (1, 4, 32, 128)
+    chat_history_kb: int = 32  # ttft also times a conversation turn: this much history (seen before) + 1 KB new
     ttft_samples: int = 3  # per size, per target, per repetition
     ttft_samples_small: int = 8  # the same for prompts <= 4 KB (cheap)
     latency_events: int = 150
@@ -80,7 +82,7 @@ class Sizes:
 
 SMOKE = Sizes(ttft_samples=1, ttft_samples_small=1, latency_events=20, stream_events=300, rps_seq=10, rps_per_conn=2,
               mem_levels=(1, 5, 10), mem_hold_after=6, mem_fresh=False, scan_kb=(1, 16, 128), rule_counts=(10, 100),
-              scan_budget_s=0.3)
+              scan_budget_s=0.3, chat_history_kb=4)
 
 
 # -------------------------------------------------------------------------------------------------- main

@@ -110,6 +110,16 @@ class Bench:
                     self.fake.script(Reply(text=self.short))
                     res = await checked(conn, body, sse=True)
                     self.bucket("ttft", f"{kb}KB", t.key).append((res.t_first - res.t_sent) / 1e6)
+            # a conversation resends its history every turn: what a chat user sees once llmwall has seen it
+            history = payloads.chat_history(self.sizes.chat_history_kb * 1024)
+            self.fake.script(Reply(text=self.short))
+            await checked(conn, payloads.chat_turn_body(history, payloads.fresh(payloads.prompt(1024)), True), sse=True)
+            for s in range(self.sizes.ttft_samples_small):
+                body = payloads.chat_turn_body(history, payloads.fresh(payloads.prompt(1024, seed=s % 4)), True)
+                self.fake.script(Reply(text=self.short))
+                res = await checked(conn, body, sse=True)
+                self.bucket("ttft", f"{self.sizes.chat_history_kb}KB chat + 1KB new", t.key).append(
+                    (res.t_first - res.t_sent) / 1e6)
         finally:
             conn.close()
 

@@ -80,6 +80,20 @@ def chat_body(text: str, stream: bool) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
+def chat_history(n_bytes: int, turns: int = 8) -> list[dict[str, str]]:
+    """A fixed conversation of about `n_bytes` (user and assistant turns alternating), the same every call."""
+    per = max(64, n_bytes // turns)
+    return [{"role": "user" if i % 2 == 0 else "assistant", "content": prompt(per, seed=100 + i)} for i in range(turns)]
+
+
+def chat_turn_body(history: list[dict[str, str]], text: str, stream: bool) -> bytes:
+    """The next request of a conversation: the system prompt, the whole history again, one new message."""
+    doc = {"model": MODEL, "stream": stream, "messages": [
+        {"role": "system", "content": "You are a helpful assistant. Answer briefly."}, *history,
+        {"role": "user", "content": text}]}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
 def deltas(n: int, seed: int = 11) -> list[str]:
     """n token-like text deltas (" word", "," ...) of a benign reply."""
     rng = random.Random(seed * 7919 + n)
