@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -167,6 +168,19 @@ class Mitmdump:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports that are free now. The sockets stay open until all are chosen: ports
+    picked one at a time and closed at once can come back twice (two proxies then fight over one)."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def start_mitmdump(

@@ -32,7 +32,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.e2e.harness import REPO, Mitmdump, start_mitmdump
+from tests.e2e.harness import REPO, Mitmdump, free_ports, start_mitmdump
 from tests.fakeprovider import FakeProvider, iter_acks
 
 TEMPLATE = REPO / "scripts" / "nginx" / "llmwall.conf"
@@ -178,16 +178,22 @@ def backends(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFacto
              mitm_confdir: Path) -> Iterator[list[tuple[Mitmdump, int]]]:
     """Two mitmdump + llmwall in reverse mode, started side by side; (proxy, metrics port) each."""
     results: list[tuple[Mitmdump, int] | BaseException | None] = [None, None]
+    metrics_ports = free_ports(2)  # chosen together: two free_port() calls in parallel can return the same port
 
     def start(i: int) -> None:
-        metrics = free_port()
-        try:
-            proxy = start_mitmdump(fake_provider, tmp_path_factory.mktemp(f"nginx-backend{i}"),
-                                   mode="reverse:https://api.openai.com", confdir=mitm_confdir,
-                                   sets=[f"llmwall_metrics_port={metrics}"])
-            results[i] = (proxy, metrics)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            results[i] = exc
+        # a port free when chosen can still be taken before mitmdump binds it (CI once lost one): retry
+        for attempt in range(3):
+            metrics = metrics_ports[i] if attempt == 0 else free_ports(1)[0]
+            try:
+                proxy = start_mitmdump(fake_provider, tmp_path_factory.mktemp(f"nginx-backend{i}"),
+                                       mode="reverse:https://api.openai.com", confdir=mitm_confdir,
+                                       sets=[f"llmwall_metrics_port={metrics}"])
+                results[i] = (proxy, metrics)
+                return
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                results[i] = exc
+                if "Address already in use" not in str(exc):
+                    return
 
     threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
     for t in threads:
