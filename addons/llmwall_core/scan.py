@@ -98,8 +98,9 @@ class RuleSet:
         self.by_id = {rule.id: rule for rule in self.rules}
         self._pattern: dict[Phase, list[Rule]] = {}
         self._always: dict[Phase, list[Rule]] = {}
-        # per phase and keyword group: the finder, and for each of its words the rules it wakes
-        self._finders: dict[Phase, dict[str, tuple[WordFinder, list[list[Rule]], frozenset[int]]]] = {}
+        # per phase and keyword group: the finder (its values: the rules each word wakes) and the words
+        # that have an anchored rule
+        self._finders: dict[Phase, dict[str, tuple[WordFinder, frozenset[int]]]] = {}
         self._cache: OrderedDict[tuple, tuple[Finding, ...]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_hits = 0
@@ -156,7 +157,7 @@ class RuleSet:
         per view, so the cost follows the text, not the number of rules. Anchored rules come with the
         positions where their keywords start (their matches can only start there)."""
         found: dict[int, tuple[Rule, list[int] | None]] = {id(r): (r, None) for r in self._always[phase]}
-        for view_name, (finder, rules_of, anchored_words) in self._finders[phase].items():
+        for view_name, (finder, anchored_words) in self._finders[phase].items():
             text = views.lowered() if view_name == "plain" else views.get("deobfuscated").text
             matches = finder.find(text)
             if not matches:
@@ -169,7 +170,7 @@ class RuleSet:
                     if word in wanted:
                         positions.setdefault(word, []).append(start)
             for word in words_seen:
-                for rule in rules_of[word]:
+                for rule in finder.values[word]:
                     entry = found.get(id(rule))
                     if entry is None:
                         anchored = word in positions and rule.anchored and rule.view != "raw"
@@ -344,13 +345,12 @@ def _anchored_matches(finder, text: str, starts: list[int]) -> Iterable:
 _WORD = itemgetter(0)
 
 
-def _keyword_finder(by_word: dict[str, list[Rule]]) -> tuple[WordFinder, list[list[Rule]], frozenset[int]]:
-    """The keyword finder of one group, the rules each of its words wakes (by word index), and the words
-    that have an anchored rule (only their positions are collected)."""
+def _keyword_finder(by_word: dict[str, list[Rule]]) -> tuple[WordFinder, frozenset[int]]:
+    """The keyword finder of one group (each word's value: the rules it wakes), and the words that have an
+    anchored rule (only their positions are collected)."""
     finder = WordFinder(by_word, dfa=True)
-    rules_of = [by_word[word] for word in finder.words]
-    anchored = frozenset(i for i, rules in enumerate(rules_of) if any(r.anchored and r.view != "raw" for r in rules))
-    return finder, rules_of, anchored
+    anchored = frozenset(i for i, rules in enumerate(finder.values) if any(r.anchored and r.view != "raw" for r in rules))
+    return finder, anchored
 
 
 def _decode_text(candidate: str) -> str | None:

@@ -267,25 +267,24 @@ class Scorer:
         self._feature_finder()
 
     def _feature_finder(self):
-        """A finder of every weighted feature as " f " in the space-joined tokens, with the weights in its
-        word order; built on first use. None without ahocorasick_rs (the set-based path)."""
+        """A finder of every weighted feature as " f " in the space-joined tokens, its weight as the value;
+        built on first use. None without ahocorasick_rs (the set-based path)."""
         if self._finder is None:
             try:
                 from .multimatch import WordFinder
             except ImportError:
                 self._finder = False
                 return None
-            finder = WordFinder(f" {feature} " for feature in self.weights)
-            self._finder = (finder, [self.weights[word[1:-1]] for word in finder.words])
+            self._finder = WordFinder({f" {feature} ": weight for feature, weight in self.weights.items()})
         return self._finder or None
 
     def _logits_by_finder(self, finder, tokens: list[str], bounds: list[int], k: int) -> list[float]:
         """Window logits from one compiled pass over the space-joined tokens: the bigram and trigram strings
         of the text are never built, and no Python code runs per feature occurrence (sort, slice, set and
         sum are C loops); only per window."""
-        words, weights = finder
+        weights = finder.values
         joined = " " + " ".join(tokens) + " "
-        matches = words.find(joined)  # (feature index, start of " f ", end)
+        matches = finder.find(joined)  # (feature index, start of " f ", end)
         bias, alpha, n = self.bias, self.alpha, len(tokens)
         if len(bounds) == 2:
             return [bias + math.fsum(map(weights.__getitem__, set(map(_FIRST, matches)))) / n**alpha]

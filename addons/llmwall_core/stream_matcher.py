@@ -51,8 +51,7 @@ class StreamMatcher:
             for keyword in rule.keywords:
                 self.by_keyword.setdefault(keyword, []).append(rule)
         self.by_keyword.setdefault("<", []).append(None)  # None stands for the pseudonym placeholder
-        self.finder = WordFinder(self.by_keyword, dfa=True)
-        self.rules_of = [self.by_keyword[word] for word in self.finder.words]
+        self.finder = WordFinder(self.by_keyword, dfa=True)  # values: the rules each keyword wakes
         self.longest_keyword = max(map(len, self.by_keyword))
         self.placeholder = regex.compile(PLACEHOLDER)
 
@@ -65,7 +64,7 @@ class StreamMatcher:
         woken: dict[int, Rule | None] = {}
         for word, _start, end in self.finder.find(window_lower):
             if end > new_from:
-                for rule in self.rules_of[word]:
+                for rule in self.finder.values[word]:
                     woken.setdefault(id(rule), rule)
         return list(woken.values())
 

@@ -41,3 +41,10 @@ def test_no_words_finds_nothing_and_duplicates_count_once():
        st.text(alphabet="abcä", max_size=40))
 def test_same_matches_as_a_naive_search(words, text):
     assert set(WordFinder(words).find(text)) == naive(words, text)
+
+
+def test_a_mapping_keeps_each_words_value_at_its_index():
+    finder = WordFinder({"key": ["rule-a"], "token": ["rule-b", "rule-c"]})
+    assert [finder.values[word] for word, _, _ in finder.find("my token and key")] == [
+        ["rule-b", "rule-c"], ["rule-a"]]
+    assert WordFinder(["x", "y"]).values == [None, None]
