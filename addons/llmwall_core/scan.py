@@ -21,7 +21,7 @@ from .identity import Client
 from .jsonpath import render
 from .model import Action, Finding, Phase, TextPiece
 from .multimatch import WordFinder
-from .normalize import LEET, View, deobfuscated, lower_in_place, normalized
+from .normalize import LEET, View, fold_leet, lower_in_place, normalized
 from .patterninfo import has_digit
 from .rules import Rule, RuleError
 
@@ -83,8 +83,8 @@ class _Views:
             self._normalized = normalized(self.raw)
         if name == "normalized":
             return self._normalized
-        if self._deobfuscated is None:
-            self._deobfuscated = deobfuscated(self._normalized)
+        if self._deobfuscated is None:  # deobfuscated(), reusing the lower-cased text of the keyword pass
+            self._deobfuscated = View(fold_leet(self.lowered()), self._normalized.breaks)
         return self._deobfuscated
 
 

@@ -58,3 +58,13 @@ def test_fold_leet_is_str_translate(text: str) -> None:
     from llmwall_core.normalize import LEET, fold_leet
 
     assert fold_leet(text) == text.translate(LEET)
+
+
+@given(st.text(alphabet=st.sampled_from(list("aAİı0134@$ \u200bЅеxİ5")), max_size=60))
+def test_the_scanners_deobfuscated_view_equals_deobfuscated(text):
+    from llmwall_core.scan import _Views
+
+    views = _Views(text)
+    expected = deobfuscated(normalized(text))
+    got = views.get("deobfuscated")
+    assert (got.text, got.breaks) == (expected.text, expected.breaks)
