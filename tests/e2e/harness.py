@@ -183,6 +183,11 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def free_port() -> int:
+    """One TCP port that is free now."""
+    return free_ports(1)[0]
+
+
 def start_mitmdump(
     fake: Any,
     workdir: str | Path,

@@ -9,21 +9,14 @@ stream of the requested shape) through real mitmdump + llmwall; the doctor runs 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.harness import UNSET_VARS, Mitmdump
+from tests.e2e.harness import UNSET_VARS, Mitmdump, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCTOR = ROOT / "scripts" / "doctor"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 METRICS_PORT = free_port()

@@ -32,7 +32,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.e2e.harness import REPO, Mitmdump, free_ports, start_mitmdump
+from tests.e2e.harness import REPO, Mitmdump, free_port, free_ports, start_mitmdump
 from tests.fakeprovider import FakeProvider, iter_acks
 
 TEMPLATE = REPO / "scripts" / "nginx" / "llmwall.conf"
@@ -110,12 +110,6 @@ http {{
     include {prefix}/llmwall.conf;
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Nginx:

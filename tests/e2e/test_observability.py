@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import urllib.request
 
 import openai
 import pytest
 
-from tests.e2e.harness import openai_client
+from tests.e2e.harness import free_port, openai_client
 
 SECRET = "ghp_" + "Qm3Wn5Eb7Rv9Tc1Yx2Uz4Ia6Os8Pd0Lf3Kg5"
 STREAM_SECRET = "ghp_" + "Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2"
 EMAIL = "frank.ocean@example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scrape(port: int, path: str = "/metrics") -> tuple[int, str]:
