@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import textwrap
@@ -278,12 +277,6 @@ SCENARIOS = [
 
 # ------------------------------------------------------------------------------------------------ set-up
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_proxy(fake: FakeProvider, workdir: Path, sets: list[str], web_port: int | None) -> harness.Mitmdump:
     if web_port is None:
         return harness.start_mitmdump(fake, workdir, sets=sets)
@@ -340,8 +333,8 @@ def main() -> int:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="llmwall-demo-"))
     audit = workdir / "audit.jsonl"
-    metrics_port = free_port()
-    web_port = (args.web_port or free_port()) if args.web else None
+    metrics_port = harness.free_port()
+    web_port = (args.web_port or harness.free_port()) if args.web else None
     sets = [f"llmwall_audit_log={audit}", f"llmwall_metrics_port={metrics_port}"]
 
     print(OUT.c("llmwall demo", "1") + " - everything runs on this machine; nothing leaves it.")

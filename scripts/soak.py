@@ -513,14 +513,6 @@ def probe_summary(path: Path) -> dict[str, Any]:
     return {"loop_lag_ms": percentiles(data["lags"]), "gc": by_gen}
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def run_load(args: argparse.Namespace, proxy: Any, metrics_port: int, fake_pid: int) -> dict[str, Any]:
     import httpx2
 
@@ -714,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("needs --concurrency >= 1, --duration > 0, --events >= 3")
     fd_limit, _ = raise_fd_limit(4 * args.concurrency + 512)
 
-    from tests.e2e.harness import start_mitmdump
+    from tests.e2e.harness import free_port, start_mitmdump
 
     tmp = None
     if args.workdir:
