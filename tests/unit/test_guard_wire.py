@@ -1,6 +1,7 @@
 """Every recorded clean stream passes StreamGuard byte-identical with the default rules, whatever
 the chunking (the promise of the README: a clean stream is untouched)."""
 
+import json
 import random
 from pathlib import Path
 
@@ -52,3 +53,28 @@ def test_recorded_stream_is_byte_identical(fx, rules):
         assert [f.rule_id for f in guard.findings] == []
         assert b"".join(out) == fx.body
         assert all(part != b"" for part in out)
+
+
+def openai_chunks(deltas: list[str]) -> list[bytes]:
+    head = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    return [b"data: " + json.dumps({**head, "choices": [{"index": 0, "delta": {"content": d}, "finish_reason": None}]})
+            .encode() + b"\n\n" for d in deltas] + [b"data: [DONE]\n\n"]
+
+
+def test_discord_token_streamed_in_pieces_keeps_its_secret_parts(rules):
+    # the rule has no fixed prefix: the dot after the public user-id segment wakes it, so the id may pass
+    # before the dot arrives; the timestamp and HMAC after it never reach the client
+    user_id, stamp, hmac = "MTGFwsqOPv2hVR2CFZMBXdDG", "f3kcXo", "3jFUkVouw4k3NUd1B__t8PSjC6xXQcyy1qhiMR"
+    text = f"Use DISCORD_TOKEN={user_id}.{stamp}.{hmac} in the bot."
+    for size in (1, 3, 8):
+        codec = get_format("openai").stream_codec("/v1/chat/completions", "text/event-stream")
+        guard = StreamGuard(codec, make_framer(codec.framing), rules)
+        out = b""
+        for event in openai_chunks([text[i : i + size] for i in range(0, len(text), size)]):
+            out += b"".join(guard.feed(event))
+        out += b"".join(guard.finish())
+        sent = "".join(json.loads(line[6:])["choices"][0]["delta"]["content"]
+                       for line in out.split(b"\n\n") if line.startswith(b"data: {"))
+        assert stamp not in sent and hmac[:8] not in sent
+        assert "[REDACTED:discord-bot-token]" in sent and sent.endswith(" in the bot.")
+        assert [f.rule_id for f in guard.findings] == ["discord-bot-token"]
