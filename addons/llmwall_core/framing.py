@@ -43,6 +43,8 @@ def _simple_events(chunk: bytes) -> list[Event] | None:
     one or a few per chunk), cut with a few C-level calls; None for anything else (the general parser)."""
     if not chunk.endswith(b"\n\n") or b"\r" in chunk:
         return None
+    if chunk.find(b"\n") == len(chunk) - 2 and chunk.startswith(b"data: "):  # one event: the usual chunk
+        return [Event(chunk, None, chunk[6:-2].decode("utf-8", errors="replace"))]
     parts = chunk.split(b"\n\n")
     if parts[-1]:
         return None

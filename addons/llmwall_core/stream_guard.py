@@ -174,11 +174,14 @@ class StreamGuard:
     # -- release ----------------------------------------------------------------------------------------
 
     def _release(self, out: list[bytes], force: bool = False) -> None:
-        while self.queue:
-            head = self.queue[0]
-            if not force and any(end > self.channels[key].scan.decided for _, key, _, end in head.spans):
-                return
-            self.queue.popleft()
+        queue, channels = self.queue, self.channels
+        while queue:
+            head = queue[0]
+            if not force:
+                for _, key, _, end in head.spans:
+                    if end > channels[key].scan.decided:
+                        return
+            queue.popleft()
             data = self._render(head)
             out.append(data)
             if self._note_sent is not None:
@@ -223,5 +226,8 @@ class StreamGuard:
 
     def _keep_transcript(self, key: Hashable, text: str) -> None:
         if self._transcript_chars < TRANSCRIPT_LIMIT:
-            self.transcript.setdefault(key, []).append(text[: TRANSCRIPT_LIMIT - self._transcript_chars])
+            kept = self.transcript.get(key)
+            if kept is None:
+                kept = self.transcript[key] = []
+            kept.append(text[: TRANSCRIPT_LIMIT - self._transcript_chars])
             self._transcript_chars += len(text)

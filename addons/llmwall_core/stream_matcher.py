@@ -75,7 +75,7 @@ class StreamMatcher:
 class ChannelScan:
     """The scanning state of one channel: the undecided tail plus a little context before it."""
 
-    __slots__ = ("matcher", "max_holdback", "text", "base", "decided", "suppress_rule", "suppress_buf",
+    __slots__ = ("matcher", "max_holdback", "text", "base", "end", "decided", "suppress_rule", "suppress_buf",
                  "suppress_start", "must_block")
 
     def __init__(self, matcher: StreamMatcher, max_holdback: int) -> None:
@@ -83,21 +83,19 @@ class ChannelScan:
         self.max_holdback = max_holdback
         self.text = ""  # channel text from absolute offset `base`
         self.base = 0
+        self.end = 0  # absolute offset of the end of the text: base + len(text), kept as it is read per event
         self.decided = 0  # absolute offset: everything before it is decided
         self.suppress_rule: Rule | None = None  # a match being redacted after the holdback cap was hit
         self.suppress_buf = ""
         self.suppress_start = 0
         self.must_block = False  # a suppressed match grew past MAX_SUPPRESSED_CHARS
 
-    @property
-    def end(self) -> int:
-        return self.base + len(self.text)
-
     def push(self, piece: str, final: bool = False) -> list[Hit]:
         """Append text; return the matches decided by it and advance `decided`."""
         hits: list[Hit] = []
         piece_start = self.end
         self.text += piece
+        self.end += len(piece)
         if self.suppress_rule is not None:
             self.decided = self._continue_suppress(piece, piece_start, final, hits)
             if self.suppress_rule is not None or self.decided >= self.end:

@@ -226,7 +226,9 @@ class ChatCodec:
             delta = choice.get("delta")
             if isinstance(delta, dict):
                 self._delta(dec, i, delta, base + ("delta",))
-            self._add(dec, i, f"choice{i}", choice.get("text"), base + ("text",))
+            text = choice.get("text")
+            if text:  # legacy completions
+                self._add(dec, i, f"choice{i}", text, base + ("text",))
             if choice.get("finish_reason"):
                 dec.ends_channels.extend(self._open.pop(i, {}))
         if not dec.deltas and not dec.ends_channels:
@@ -279,7 +281,10 @@ class ChatCodec:
     def _add(self, dec: Decoded, i: int, channel: str, text: Any, path: Path, role: str = "assistant") -> None:
         if isinstance(text, str) and text:
             dec.deltas.append(Delta(channel, text, path, role))
-            self._open.setdefault(i, {})[channel] = None
+            opened = self._open.get(i)
+            if opened is None:
+                opened = self._open[i] = {}
+            opened[channel] = None
 
     def encode(self, event: Event, decoded: Decoded) -> bytes:
         return reframe_sse(event.raw, dumps(decoded.doc))
