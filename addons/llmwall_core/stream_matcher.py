@@ -122,6 +122,8 @@ class ChannelScan:
         # whole look-back again on every event: from one keyword length before the decided point is enough
         kw_from = max(start, decided - self.matcher.longest_keyword + 1)
         woken = self.matcher.candidates(text[kw_from:].lower(), decided - kw_from)
+        if not woken and not self.matcher.always:
+            return self.end  # the usual event: no keyword, nothing to run, all of it decided
         runs = [(rule, decided) for rule in self.matcher.always] + [(rule, start) for rule in woken]
         for rule, search_from in runs:
             pattern = self.matcher.placeholder if rule is None else rule.pattern
