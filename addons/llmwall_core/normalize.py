@@ -1,7 +1,9 @@
 """Text views that defeat cheap evasions while keeping offsets into the original text.
 
 `normalized`: NFKC (full-width forms, ligatures), invisible characters dropped (zero-width, bidi
-controls, soft hyphen, variation selectors, tags), Cyrillic/Greek homoglyphs folded to Latin.
+controls, soft hyphen, variation selectors), Cyrillic/Greek homoglyphs folded to Latin, and Unicode tag
+characters decoded to the ASCII they stand for: invisible to a person, a model reads them ("ASCII
+smuggling"), so the rules must read them too.
 `deobfuscated`: normalized, lower-cased, leetspeak folded (0->o, 1->i, 3->e, 4->a, 5->s, 7->t, @->a, $->s).
 
 ASCII text (the common case) passes through with no copying and no offset table.
@@ -22,8 +24,9 @@ INVISIBLE = frozenset(
     + [chr(c) for c in range(0x202A, 0x202F)]  # bidi embeddings and overrides
     + [chr(c) for c in range(0x2060, 0x2070)]  # word joiner, invisible operators, bidi isolates
     + [chr(c) for c in range(0xFE00, 0xFE10)]  # variation selectors
-    + [chr(c) for c in range(0xE0000, 0xE0080)]  # tag characters ("ASCII smuggling")
+    + [chr(c) for c in range(0xE0000, 0xE0020)] + ["\U000E007F"]  # language tag, cancel tag
 )
+TAG_FIRST, TAG_LAST = 0xE0020, 0xE007E  # tag space .. tag tilde: each hides the ASCII character 0xE0000 below it
 
 # Letters that render like Latin ones. Not exhaustive: the scripts attackers use in practice.
 HOMOGLYPHS = {
@@ -49,6 +52,8 @@ _NON_ASCII = regex.compile(r"[^\x00-\x7f]+")
 
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
+    if TAG_FIRST <= ord(ch) <= TAG_LAST:
+        return chr(ord(ch) - 0xE0000)
     if ch in INVISIBLE or unicodedata.category(ch) == "Cf":
         return ""
     folded = unicodedata.normalize("NFKC", ch)

@@ -43,11 +43,12 @@ def may_hold_base64(text: str) -> bool:
 
 def mask(value: str, rule: Rule) -> str:
     """A preview that never shows a secret: sensitive values keep 2 characters and their length;
-    attack phrases (not secret) are shown shortened so an operator can judge the finding."""
+    attack phrases (not secret) are shown shortened so an operator can judge the finding, normalized so
+    that text hidden in invisible characters shows as what it says."""
     if SECRET_TAGS.intersection(rule.tags) or rule.action in (Action.REDACT, Action.PSEUDONYMIZE):
         head = value[:2] if len(value) >= 8 else ""
         return f"{head}…[{len(value)} chars]"
-    flat = " ".join(value.split())
+    flat = " ".join(normalized(value).text.split())
     return flat if len(flat) <= 48 else flat[:45] + "…"
 
 
