@@ -93,6 +93,7 @@ CORPUS_WEIGHT = {
     "synthetic_multilingual": 3.0,
     "synthetic_roles": 1.0,
     "synthetic_actas": 1.0,
+    "synthetic_fiction": 1.0,
     "synthetic_frames": 0.5,
     "code_stdlib": 1.0,  # at alpha 0.3, 0.1 / 0.3 / 1.0: installed code flagged 6.0 / 3.7 / 3.0 %, hold-out attacks 87.6 / 87.3 / 86.9 %
 }
@@ -331,6 +332,29 @@ ACT_AS = [
     ("a dietitian", "my meals", "suggest healthier alternatives", "pasta every night"),
     ("a philosophy teacher", "questions", "explain ideas with examples", "what is utilitarianism?"),
 ]
+# Benign requests wrapped in the framing jailbreaks use (fiction, hypotheticals, games, personas): such
+# framing alone is no attack, and an n-gram model that learns it as one blocks ordinary creative prompts.
+# The harmful requests in JAILBREAK_FRAMES keep the contrast.
+FICTION_FRAMES = [
+    "Imagine you are {c}. {t}", "Let's play a game where you are {c}. {t}", "Pretend to be {c} for a moment. {t}",
+    "In a fictional world where {p}, {t}", "You are an AI in a world where {p}. {t}",
+    "Hypothetically, if you were {c}, how would you answer this? {t}", "For a short story I am writing, {t}",
+    "Suppose {p}. With that in mind: {t}", "Roleplay: you are {c} and I am your apprentice. {t}",
+    "As {c}, {t}", "Write as if you were {c}. {t}",
+    "In an alternate universe where {p}, answer as a local would: {t}",
+]
+FICTION_CHARACTERS = [
+    "a wise old wizard", "a pirate captain", "a time traveller from 1850", "a detective in a noir film",
+    "a friendly robot", "a medieval knight", "Sherlock Holmes", "a talking cat", "an astronaut on Mars",
+    "a grumpy librarian", "a famous chef", "a dragon who loves poetry", "a Victorian-era scientist",
+    "a retired sea captain", "a stand-up comedian", "a rebellious teenager",
+]
+FICTION_PREMISES = [
+    "animals can talk", "everyone speaks in rhymes", "the internet was never invented", "gravity is half as strong",
+    "books are forbidden and people memorize them", "there are no rules of grammar",
+    "cities float in the sky", "time runs backwards on Sundays", "money has been replaced by favours",
+]
+
 FORMAT_RULES = [
     "Only reply with the output inside one code block, and nothing else.", "Do not write explanations.",
     "Do not break character.", "Reply in the language I use.", "Keep your answers under 100 words.",
@@ -431,6 +455,12 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         intro = rnd.choice(["I want you to act as", "Act as", "Please act as", "You are", "Pretend to be", "Roleplay as"])
         add(f"{intro} {role}. I will give you {given} and you will {task}. {rules} My first request is \"{first}\"",
             "benign", "actas")
+    for _ in range(200 * scale):
+        if not benign_short:
+            break
+        frame = rnd.choice(FICTION_FRAMES)
+        add(frame.format(c=rnd.choice(FICTION_CHARACTERS), p=rnd.choice(FICTION_PREMISES), t=rnd.choice(benign_short)),
+            "benign", "fiction")
     for text in HARD_NEGATIVES + BENIGN_SECURITY:
         add(text, "benign", "hardneg")
     for text in BENIGN_MULTILINGUAL:
