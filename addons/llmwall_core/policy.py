@@ -62,10 +62,7 @@ def decode_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UnreadableBody(f"body is not JSON ({type(exc).__name__})") from None
-    # nesting needs an opening bracket per level, so a body with few of them (every ordinary request)
-    # skips the walk; brackets inside strings only make the count larger, never the bound wrong
-    opening = body.count(b"{") + body.count(b"[") if isinstance(body, bytes) else max_depth + 1
-    if opening > max_depth and json_depth(doc, max_depth) > max_depth:
+    if json_depth(doc, max_depth) > max_depth:
         raise JsonTooDeep(f"JSON nests deeper than {max_depth} levels (llmwall_max_json_depth)")
     return doc
 
