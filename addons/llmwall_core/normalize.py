@@ -27,6 +27,15 @@ INVISIBLE = frozenset(
     + [chr(c) for c in range(0xE0000, 0xE0020)] + ["\U000E007F"]  # language tag, cancel tag
 )
 TAG_FIRST, TAG_LAST = 0xE0020, 0xE007E  # tag space .. tag tilde: each hides the ASCII character 0xE0000 below it
+TAGS_TO_ASCII = {cp: cp - 0xE0000 for cp in range(TAG_FIRST, TAG_LAST + 1)}  # a str.translate table
+
+
+def read_tags(text: str) -> str:
+    """`text` with tag characters read as the ASCII they hide (same length, so offsets hold); cheap when
+    there are none, as in nearly every text."""
+    if text.isascii() or max(text) < "\U000E0020":
+        return text
+    return text.translate(TAGS_TO_ASCII)
 
 # Letters that render like Latin ones. Not exhaustive: the scripts attackers use in practice.
 HOMOGLYPHS = {

@@ -14,6 +14,7 @@ import regex
 
 from .model import Action
 from .multimatch import WordFinder
+from .normalize import read_tags
 from .rules import Rule
 
 PLACEHOLDER = r"<[A-Z][A-Z0-9]*_\d{1,6}>"
@@ -94,6 +95,7 @@ class ChannelScan:
         """Append text; return the matches decided by it and advance `decided`."""
         hits: list[Hit] = []
         piece_start = self.end
+        piece = read_tags(piece)  # a secret spelled in invisible tag characters is still the secret
         self.text += piece
         self.end += len(piece)
         if self.suppress_rule is not None:

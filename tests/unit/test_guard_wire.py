@@ -78,3 +78,21 @@ def test_discord_token_streamed_in_pieces_keeps_its_secret_parts(rules):
         assert stamp not in sent and hmac[:8] not in sent
         assert "[REDACTED:discord-bot-token]" in sent and sent.endswith(" in the bot.")
         assert [f.rule_id for f in guard.findings] == ["discord-bot-token"]
+
+
+def test_secret_spelled_in_invisible_tag_characters_is_redacted_in_a_stream(rules):
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in token)
+    text = f"Here you go:{hidden} done."
+    codec = get_format("openai").stream_codec("/v1/chat/completions", "text/event-stream")
+    guard = StreamGuard(codec, make_framer(codec.framing), rules)
+    out = b""
+    for event in openai_chunks([text[i : i + 5] for i in range(0, len(text), 5)]):
+        out += b"".join(guard.feed(event))
+    out += b"".join(guard.finish())
+    sent = "".join(json.loads(line[6:])["choices"][0]["delta"]["content"]
+                   for line in out.split(b"\n\n") if line.startswith(b"data: {"))
+    # as with a visible token, only characters of the keyword ("ghp_") may pass before it is complete
+    assert hidden[4:] not in sent and sent.startswith("Here you go:")
+    assert sent.endswith("[REDACTED:github-token] done.") and len(sent) <= len("Here you go:ghp[REDACTED:github-token] done.")
+    assert [f.rule_id for f in guard.findings] == ["github-token"]
