@@ -94,6 +94,7 @@ CORPUS_WEIGHT = {
     "synthetic_roles": 1.0,
     "synthetic_actas": 1.0,
     "synthetic_fiction": 1.0,
+    "synthetic_agent": 1.0,
     "synthetic_frames": 0.5,
     "code_stdlib": 1.0,  # at alpha 0.3, 0.1 / 0.3 / 1.0: installed code flagged 6.0 / 3.7 / 3.0 %, hold-out attacks 87.6 / 87.3 / 86.9 %
 }
@@ -270,6 +271,43 @@ BENIGN_MULTILINGUAL = [
     "Was ist die Hauptstadt von Australien?", "Qual è il fiume più lungo d'Italia?",
     "ما هي عاصمة اليابان؟", "Berapa jarak dari Jakarta ke Bandung?", "Какая самая высокая гора в Европе?",
     "日本で一番高い山は何ですか？", "中国的首都是哪里？", "한국의 수도는 어디인가요?", "ประเทศไทยมีกี่จังหวัด",
+]
+# What agents send all day: tool descriptions and task prompts that talk about "the user". CyberSecEval's
+# attacks ask for the user's private data, which taught the model that "user" itself is suspicious.
+AGENT_BENIGN = [
+    "Returns the profile of the current user, including display name and preferred language.",
+    "Gets the user's calendar events for a given day.", "Look up the user's order history and summarize it.",
+    "Send the user a confirmation message after the payment succeeds.", "Ask the user for clarification when needed.",
+    "What time zone is the user in? Use it to format the dates.", "Check which language the user writes in.",
+    "The user wants to book a table for two tonight; find an Italian restaurant nearby.",
+    "Lists the files the user has shared with you in this workspace.", "Create a reminder for the user at the given time.",
+    "Use this tool when the user asks about the weather in a city.", "Fetches the user's unread emails from the inbox.",
+    "Translate the user's message into English before searching.", "If the user uploads an image, describe it first.",
+    "Update the user's shipping address with the new one they provided.", "Which currency does the user pay in?",
+    "Show the user a short summary, then the full table.", "Search the knowledge base for articles that match the user's question.",
+    "Returns the user's current subscription plan and renewal date.", "Let the user pick a date, then check availability.",
+    "Greet the user by name and ask how you can help today.", "Save the user's preferences so the next reply uses them.",
+]
+# The scaffolding agent frameworks wrap every task in (ReAct, CrewAI, LangChain, AutoGen styles): emphatic
+# ("you MUST", "this is VERY important", "your job depends on it") but no attack. {t} is a training prompt.
+AGENT_TEMPLATES = [
+    "You are {r}. {t}\nYour personal goal is: help the team finish the task\nTo give my best complete final answer "
+    "to the task respond using the exact following format:\n\nThought: I now can give a great answer\nFinal Answer: "
+    "Your final answer must be the great and the most complete as possible.\n\nI MUST use these formats!",
+    "Current Task: {t}\n\nThis is the expected criteria for your final answer: a clear answer.\nyou MUST return the "
+    "actual complete content as the final answer, not a summary.\n\nBegin! This is VERY important to you, use the "
+    "tools available and give your best Final Answer, your job depends on it!\n\nThought:",
+    "Answer the following questions as best you can. You have access to the following tools:\n\nsearch: look things "
+    "up on the web\n\nUse the following format:\n\nQuestion: the input question\nThought: think about what to do\n"
+    "Action: the action to take\nAction Input: the input\nObservation: the result\nFinal Answer: the final answer\n\n"
+    "Begin!\n\nQuestion: {t}\nThought:",
+    "You are a helpful AI assistant. Solve tasks using your coding and language skills. {t} Reply TERMINATE when "
+    "everything is done.",
+    "The original query is: {t}\n\nRewrite the query so that it is optimized for retrieval. Do not include any "
+    "other text than the rewritten query.",
+    "{t}\n\nIMPORTANT: you MUST respond with valid JSON only, following the schema above. Do not add any other text.",
+    "You are {r} working on a team. Your task: {t} Think step by step, use the tools when needed, and always end "
+    "with 'Final Answer:' followed by your answer. It is crucial that you follow this format exactly.",
 ]
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
@@ -461,7 +499,12 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         frame = rnd.choice(FICTION_FRAMES)
         add(frame.format(c=rnd.choice(FICTION_CHARACTERS), p=rnd.choice(FICTION_PREMISES), t=rnd.choice(benign_short)),
             "benign", "fiction")
-    for text in HARD_NEGATIVES + BENIGN_SECURITY:
+    for _ in range(150 * scale):
+        if not benign_short:
+            break
+        role = rnd.choice(ROLES)
+        add(rnd.choice(AGENT_TEMPLATES).format(r=f"an expert {role}", t=rnd.choice(benign_short)), "benign", "agent")
+    for text in HARD_NEGATIVES + BENIGN_SECURITY + AGENT_BENIGN:
         add(text, "benign", "hardneg")
     for text in BENIGN_MULTILINGUAL:
         add(text, "benign", "multilingual")
