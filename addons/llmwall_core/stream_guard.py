@@ -140,8 +140,25 @@ class StreamGuard:
                 if self.blocked_by is not None:
                     self._block_now(out)
                     return
+        if not self.queue and not decoded.summaries and self._sendable_as_is(spans):
+            for index, key, _start, _end in spans:  # the usual event: decided at once, nothing to rewrite
+                self._keep_transcript(key, decoded.deltas[index].text)
+            out.append(event.raw)
+            if self._note_sent is not None:
+                self._note_sent(event.raw)
+            return
         self.queue.append(_Queued(event, decoded, spans))
         self._release(out)
+
+    def _sendable_as_is(self, spans: list[tuple[int, Hashable, int, int]]) -> bool:
+        """All of the event's text is decided and no rewrite exists on its channels: `_release` would send
+        its original bytes, so the queue can be skipped."""
+        channels = self.channels
+        for _index, key, _start, end in spans:
+            channel = channels[key]
+            if end > channel.scan.decided or channel.rewrites:
+                return False
+        return True
 
     def _push(self, key: Hashable, channel: _Channel, text: str, final: bool = False) -> None:
         self.text_chars += len(text)
