@@ -290,6 +290,8 @@ AGENT_BENIGN = [
 ]
 # The scaffolding agent frameworks wrap every task in (ReAct, CrewAI, LangChain, AutoGen styles): emphatic
 # ("you MUST", "this is VERY important", "your job depends on it") but no attack. {t} is a training prompt.
+# The first two and the query rewrite follow CrewAI's public prompt wording, as recorded in ../shared/wire:
+# for those requests tests/unit/test_wire_requests.py is a regression guard, not a held-out check.
 AGENT_TEMPLATES = [
     "You are {r}. {t}\nYour personal goal is: help the team finish the task\nTo give my best complete final answer "
     "to the task respond using the exact following format:\n\nThought: I now can give a great answer\nFinal Answer: "
