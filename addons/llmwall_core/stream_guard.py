@@ -151,12 +151,21 @@ class StreamGuard:
         self._release(out)
 
     def _sendable_as_is(self, spans: list[tuple[int, Hashable, int, int]]) -> bool:
-        """All of the event's text is decided and no rewrite exists on its channels: `_release` would send
-        its original bytes, so the queue can be skipped."""
+        """Decided, and no rewrite exists on its channels: `_release` would send the original bytes, so the
+        queue can be skipped."""
+        if not self._decided(spans):
+            return False
+        channels = self.channels
+        for _index, key, _start, _end in spans:
+            if channels[key].rewrites:
+                return False
+        return True
+
+    def _decided(self, spans: list[tuple[int, Hashable, int, int]]) -> bool:
+        """All of an event's text is decided (no span reaches into a channel's held tail)."""
         channels = self.channels
         for _index, key, _start, end in spans:
-            channel = channels[key]
-            if end > channel.scan.decided or channel.rewrites:
+            if end > channels[key].scan.decided:
                 return False
         return True
 
@@ -191,13 +200,11 @@ class StreamGuard:
     # -- release ----------------------------------------------------------------------------------------
 
     def _release(self, out: list[bytes], force: bool = False) -> None:
-        queue, channels = self.queue, self.channels
+        queue = self.queue
         while queue:
             head = queue[0]
-            if not force:
-                for _, key, _, end in head.spans:
-                    if end > channels[key].scan.decided:
-                        return
+            if not force and not self._decided(head.spans):
+                return
             queue.popleft()
             data = self._render(head)
             out.append(data)
