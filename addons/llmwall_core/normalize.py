@@ -26,8 +26,8 @@ INVISIBLE = frozenset(
     + [chr(c) for c in range(0xFE00, 0xFE10)]  # variation selectors
     + [chr(c) for c in range(0xE0000, 0xE0020)] + ["\U000E007F"]  # language tag, cancel tag
 )
-TAG_FIRST, TAG_LAST = 0xE0020, 0xE007E  # tag space .. tag tilde: each hides the ASCII character 0xE0000 below it
-TAGS_TO_ASCII = {cp: cp - 0xE0000 for cp in range(TAG_FIRST, TAG_LAST + 1)}  # a str.translate table
+# tag space .. tag tilde: each hides the ASCII character 0xE0000 below it (a str.translate table)
+TAGS_TO_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
 
 
 def read_tags(text: str) -> str:
@@ -61,8 +61,9 @@ _NON_ASCII = regex.compile(r"[^\x00-\x7f]+")
 
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
-    if TAG_FIRST <= ord(ch) <= TAG_LAST:
-        return chr(ord(ch) - 0xE0000)
+    hidden = TAGS_TO_ASCII.get(ord(ch))
+    if hidden is not None:
+        return chr(hidden)
     if ch in INVISIBLE or unicodedata.category(ch) == "Cf":
         return ""
     folded = unicodedata.normalize("NFKC", ch)
