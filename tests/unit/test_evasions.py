@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from llmwall_core.rules import load_rules
+from tests.unicode_tags import tags
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -13,10 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def rules():
     return load_rules([str(ROOT / "rules")])
-
-
-def tags(text: str) -> str:
-    return "".join(chr(0xE0000 + ord(c)) for c in text)
 
 
 def rule_findings(rules, text):

@@ -11,6 +11,7 @@ from llmwall_core.providers import get_format
 from llmwall_core.rules import load_rules
 from llmwall_core.stream_guard import StreamGuard
 from llmwall_core.framing import make_framer
+from tests.unicode_tags import tags
 from tests.wire import params, stream_fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,37 +62,33 @@ def openai_chunks(deltas: list[str]) -> list[bytes]:
             .encode() + b"\n\n" for d in deltas] + [b"data: [DONE]\n\n"]
 
 
+def stream_through_guard(rules, text: str, piece: int) -> tuple[str, StreamGuard]:
+    """`text` streamed as OpenAI chat chunks of `piece` characters: the text the client receives, and the guard."""
+    codec = get_format("openai").stream_codec("/v1/chat/completions", "text/event-stream")
+    guard = StreamGuard(codec, make_framer(codec.framing), rules)
+    out = b""
+    for event in openai_chunks([text[i : i + piece] for i in range(0, len(text), piece)]):
+        out += b"".join(guard.feed(event))
+    out += b"".join(guard.finish())
+    sent = "".join(json.loads(line[6:])["choices"][0]["delta"]["content"]
+                   for line in out.split(b"\n\n") if line.startswith(b"data: {"))
+    return sent, guard
+
+
 def test_discord_token_streamed_in_pieces_keeps_its_secret_parts(rules):
     # the rule has no fixed prefix: the dot after the public user-id segment wakes it, so the id may pass
     # before the dot arrives; the timestamp and HMAC after it never reach the client
     user_id, stamp, hmac = "MTGFwsqOPv2hVR2CFZMBXdDG", "f3kcXo", "3jFUkVouw4k3NUd1B__t8PSjC6xXQcyy1qhiMR"
-    text = f"Use DISCORD_TOKEN={user_id}.{stamp}.{hmac} in the bot."
     for size in (1, 3, 8):
-        codec = get_format("openai").stream_codec("/v1/chat/completions", "text/event-stream")
-        guard = StreamGuard(codec, make_framer(codec.framing), rules)
-        out = b""
-        for event in openai_chunks([text[i : i + size] for i in range(0, len(text), size)]):
-            out += b"".join(guard.feed(event))
-        out += b"".join(guard.finish())
-        sent = "".join(json.loads(line[6:])["choices"][0]["delta"]["content"]
-                       for line in out.split(b"\n\n") if line.startswith(b"data: {"))
+        sent, guard = stream_through_guard(rules, f"Use DISCORD_TOKEN={user_id}.{stamp}.{hmac} in the bot.", size)
         assert stamp not in sent and hmac[:8] not in sent
         assert "[REDACTED:discord-bot-token]" in sent and sent.endswith(" in the bot.")
         assert [f.rule_id for f in guard.findings] == ["discord-bot-token"]
 
 
 def test_secret_spelled_in_invisible_tag_characters_is_redacted_in_a_stream(rules):
-    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
-    hidden = "".join(chr(0xE0000 + ord(c)) for c in token)
-    text = f"Here you go:{hidden} done."
-    codec = get_format("openai").stream_codec("/v1/chat/completions", "text/event-stream")
-    guard = StreamGuard(codec, make_framer(codec.framing), rules)
-    out = b""
-    for event in openai_chunks([text[i : i + 5] for i in range(0, len(text), 5)]):
-        out += b"".join(guard.feed(event))
-    out += b"".join(guard.finish())
-    sent = "".join(json.loads(line[6:])["choices"][0]["delta"]["content"]
-                   for line in out.split(b"\n\n") if line.startswith(b"data: {"))
+    hidden = tags("ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8")
+    sent, guard = stream_through_guard(rules, f"Here you go:{hidden} done.", 5)
     # as with a visible token, only characters of the keyword ("ghp_") may pass before it is complete
     assert hidden[4:] not in sent and sent.startswith("Here you go:")
     assert sent.endswith("[REDACTED:github-token] done.") and len(sent) <= len("Here you go:ghp[REDACTED:github-token] done.")

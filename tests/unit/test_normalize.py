@@ -1,6 +1,7 @@
 from hypothesis import given, strategies as st
 
 from llmwall_core.normalize import deobfuscated, normalized
+from tests.unicode_tags import tags
 
 
 def test_ascii_is_untouched_and_free():
@@ -18,10 +19,6 @@ def test_zero_width_homoglyph_fullwidth_fold_with_offsets():
         start = view.text.index(word)
         o_start, o_end = view.span_to_original(start, start + len(word))
         assert normalized(original[o_start:o_end]).text == word
-
-
-def tags(text: str) -> str:
-    return "".join(chr(0xE0000 + ord(c)) for c in text)
 
 
 def test_tag_characters_are_read_as_the_ascii_they_hide_and_bidi_controls_dropped():
