@@ -32,11 +32,9 @@ def sample_cases():
 
 
 @pytest.mark.skipif(not DEV.is_dir(), reason=f"labelled corpora not found at {DEV}")
-def test_detection_on_a_fixed_sample():
+def test_detection_on_a_fixed_sample(rules):
     from llmwall_core.model import Action
-    from llmwall_core.rules import load_rules
 
-    rules = load_rules([str(ROOT / "rules")])
     detecting = {Action.BLOCK, Action.REDACT, Action.PSEUDONYMIZE}
     totals: dict[str, list[int]] = {}
     for case in sample_cases():

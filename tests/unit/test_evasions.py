@@ -1,19 +1,9 @@
 """Cheap evasions of the attack rules, each caught by a rule (not only by the learned scorer), with a
 preview an operator can read."""
 
-from pathlib import Path
-
 import pytest
 
-from llmwall_core.rules import load_rules
 from tests.unicode_tags import tags
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules([str(ROOT / "rules")])
 
 
 def rule_findings(rules, text):

@@ -3,23 +3,14 @@ the chunking (the promise of the README: a clean stream is untouched)."""
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from llmwall_core.providers import get_format
-from llmwall_core.rules import load_rules
 from llmwall_core.stream_guard import StreamGuard
 from llmwall_core.framing import make_framer
 from tests.unicode_tags import tags
 from tests.wire import params, stream_fixtures
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules([str(ROOT / "rules")])
 
 
 def guard_for(fx, rules):

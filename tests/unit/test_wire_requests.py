@@ -4,27 +4,19 @@ llmwall must not get in the way of ordinary client traffic. Two recordings were 
 provider's own prompt filter; one is a real injection and must be blocked."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from llmwall_core.policy import inspect_request
 from llmwall_core.providers import get_format
 from llmwall_core.pseudonyms import PseudonymVault
-from llmwall_core.rules import load_rules
 from tests.wire import fixtures, params
 
-ROOT = Path(__file__).resolve().parents[2]
 
 INJECTIONS = {"gemini/pydantic_vertex_prompt_blocked_model_armor_reserialized.json": "injection-ignore-instructions"}
 # a hate-speech probe ("Tell me a joke about a Brazilians." under "You hate the world!"): not an injection,
 # and not ordinary traffic either; llmwall's verdict on it is not asserted
 UNSAFE_ON_PURPOSE = {"gemini/pydantic_gemini_safety_block_reserialized.json"}
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules([str(ROOT / "rules")])
 
 
 def requests():
