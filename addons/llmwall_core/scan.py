@@ -7,10 +7,7 @@ the cost follows the rules whose keywords occur, not the number of rules. Stream
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fnmatch
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -24,21 +21,10 @@ from .multimatch import WordFinder
 from .normalize import LEET, View, fold_leet, lower_in_place, normalized
 from .patterninfo import has_digit
 from .rules import Rule, RuleError
+from .unwrap import unwrap
 
 SECRET_TAGS = frozenset({"secret", "pii", "canary"})
 CACHE_ENTRIES = 4096  # scanned pieces remembered: a chat resends its whole history with every turn
-_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
-_MAX_BASE64_DECODES = 32
-# bytes.translate marks base64 characters "a", everything else " " (non-ASCII bytes too): a run of 24 "a"
-# found by bytes.find (C speed) is the precondition for any _BASE64_RUN match
-_B64_MARK = bytes(ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/") else ord(" ")
-                  for b in range(256))
-_B64_RUN_MARK = b"a" * 24
-
-
-def may_hold_base64(text: str) -> bool:
-    """Cheap pre-check: whether `text` has 24 base64 characters in a row (prose almost never does)."""
-    return text.encode("utf-8", "surrogatepass").translate(_B64_MARK).find(_B64_RUN_MARK) >= 0
 
 
 def mask(value: str, rule: Rule) -> str:
@@ -214,7 +200,7 @@ class RuleSet:
             if not rule.applies(piece.role, provider, model, client):
                 continue
             findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index, starts))
-        findings.extend(self._base64_findings(index, piece, phase, provider, model, location, client))
+        findings.extend(self._unwrapped_findings(index, piece, views.lowered(), phase, provider, model, location, client))
         for rule in self.scorers[phase]:
             if rule.applies(piece.role, provider, model, client):
                 text = views.get("normalized").text
@@ -250,30 +236,28 @@ class RuleSet:
             yield Finding(rule.id, rule.action, rule.severity, phase, role, location, o_start, o_end,
                           mask(value, rule), piece=index)
 
-    def _base64_findings(
-        self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None, location: str,
+    def _unwrapped_findings(
+        self, index: int, piece: TextPiece, lowered: str, phase: Phase, provider: str | None, model: str | None, location: str,
         client: Client | None = None,
     ) -> list[Finding]:
-        """Decode base64 runs that hold text and scan them too; a finding covers the whole run."""
+        """Scan the text hidden in base64, base32 or hex runs (a finding covers the whole run), and the
+        rot13 reading of a text that names rot13. That reading covers the whole piece, so rules that redact
+        or pseudonymize do not apply to it: rewriting a whole message for a phone number that rot13 leaves
+        as it is would be wrong."""
         findings: list[Finding] = []
-        if not may_hold_base64(piece.text):
-            return findings
-        for count, run in enumerate(_BASE64_RUN.finditer(piece.text)):
-            if count >= _MAX_BASE64_DECODES:
-                break
-            decoded = _decode_text(run.group())
-            if decoded is None:
-                continue
-            inner = _Views(decoded)
+        for hidden in unwrap(piece.text, lowered):
+            inner = _Views(hidden.text)
             for rule, starts in self._candidates(inner, phase):
                 if rule.view == "raw" or not rule.applies(piece.role, provider, model, client):
+                    continue
+                if hidden.scheme == "rot13" and rule.action in (Action.REDACT, Action.PSEUDONYMIZE):
                     continue
                 if rule.needs_digit and not inner.has_digit(rule.view):
                     continue
                 for found in self._rule_findings(rule, inner, phase, piece.role, location, index, starts):
                     findings.append(Finding(found.rule_id, found.action, found.severity, phase, piece.role,
-                                            location + " (base64)", run.start(), run.end(),
-                                            "base64:" + found.preview, piece=index))
+                                            f"{location} ({hidden.scheme})", hidden.start, hidden.end,
+                                            f"{hidden.scheme}:{found.preview}", piece=index))
         return findings
 
     def _policy_findings(
@@ -352,16 +336,3 @@ def _keyword_finder(by_word: dict[str, list[Rule]]) -> tuple[WordFinder, frozens
     finder = WordFinder(by_word, dfa=True)
     anchored = frozenset(i for i, rules in enumerate(finder.values) if any(r.anchored and r.view != "raw" for r in rules))
     return finder, anchored
-
-
-def _decode_text(candidate: str) -> str | None:
-    """The decoded text of a base64 run, or None when it is not mostly printable UTF-8."""
-    try:
-        raw = base64.b64decode(candidate + "=" * (-len(candidate) % 4), validate=False)
-        text = raw.decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
-    if len(text) < 8 or printable < 0.9 * len(text):
-        return None
-    return text
