@@ -95,10 +95,60 @@ CORPUS_WEIGHT = {
     "synthetic_actas": 1.0,
     "synthetic_fiction": 1.0,
     "synthetic_agent": 1.0,
+    "synthetic_tools": 1.0,
     "synthetic_frames": 0.5,
     "code_stdlib": 1.0,  # at alpha 0.3, 0.1 / 0.3 / 1.0: installed code flagged 6.0 / 3.7 / 3.0 %, hold-out attacks 87.6 / 87.3 / 86.9 %
 }
 
+
+
+# What tools return to agents: JSON objects and arrays, key: value lines, CSV rows. Attacks in the corpora often
+# carry braces and quotes (templates, JSON-shaped payloads) and benign prompts rarely do, which taught the model
+# that "{" alone weighs ~2.9: a bare `{"model": "gpt-4o", "user": "u_123"}` tool result scored 0.83. Benign
+# results teach it that structure says nothing; the same shapes with an instruction planted in a string field
+# keep the words, not the braces, as the evidence.
+TOOL_KEYS = ["id", "name", "status", "user", "user_id", "model", "created_at", "updated_at", "type", "count", "total",
+             "price", "currency", "city", "temperature", "humidity", "title", "url", "description", "path", "size",
+             "items", "results", "error", "message", "code", "role", "score", "tags", "lat", "lon", "version", "owner",
+             "repo", "stars", "branch", "sha", "duration_ms", "tokens", "usage", "summary", "text", "content", "query",
+             "page", "next_cursor", "ok", "data", "location", "date", "amount", "order_id", "sku", "quantity"]
+TOOL_WORDS = ["ok", "active", "pending", "done", "failed", "Paris", "Berlin", "gpt-4o", "claude-3-5-sonnet", "admin",
+              "viewer", "main", "release", "README.md", "src/app.py", "EUR", "USD", "cloudy", "sunny", "invoice",
+              "shipped", "not found", "rate limited", "timeout", "alice", "bob", "report.pdf", "v1.2.3", "open",
+              "closed", "high", "low", "2024-05-01T10:00:00Z", "https://example.com/docs", "en-US", "null", "true"]
+
+
+def tool_result(rnd, text: str | None = None) -> str:
+    """A random structured tool result; `text`, when given, is the value of one of its string fields."""
+    def value():
+        kind = rnd.random()
+        if kind < 0.35:
+            return rnd.randint(0, 5000)
+        if kind < 0.45:
+            return round(rnd.uniform(-50, 500), 2)
+        if kind < 0.55:
+            return rnd.choice([True, False, None])
+        if kind < 0.62:
+            return f"{rnd.choice('uoprx')}_{rnd.randint(100, 99999)}"
+        return rnd.choice(TOOL_WORDS)
+
+    def obj(depth: int = 0) -> dict:
+        keys = rnd.sample(TOOL_KEYS, rnd.randint(2, 7))
+        out = {k: value() for k in keys}
+        if depth < 1 and rnd.random() < 0.3:
+            out[rnd.choice(["items", "results", "data"])] = [obj(depth + 1) for _ in range(rnd.randint(1, 3))]
+        return out
+
+    doc = obj()
+    if text is not None:
+        doc[rnd.choice(["description", "text", "content", "summary", "message", "body", "comment"])] = text
+    shape = rnd.random()
+    if shape < 0.6:
+        return json.dumps(doc if rnd.random() < 0.8 else [doc, obj()], indent=rnd.choice([None, None, 2]), ensure_ascii=False)
+    flat = {k: v for k, v in doc.items() if not isinstance(v, list)}
+    if shape < 0.8:
+        return "\n".join(f"{k}: {v}" for k, v in flat.items())
+    return ",".join(flat) + "\n" + ",".join(str(v) for v in flat.values())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -311,6 +361,26 @@ AGENT_TEMPLATES = [
     "You are {r} working on a team. Your task: {t} Think step by step, use the tools when needed, and always end "
     "with 'Final Answer:' followed by your answer. It is crucial that you follow this format exactly.",
 ]
+# What engineers and staff write about AI itself: building assistants, comparing models, reviewing prompts.
+# Attacks talk about "the AI" all the time, which gave the word "ai" a weight near 3 and blocked a search result
+# titled "How to build an AI assistant with LangChain"; llmwall's users write like this every day.
+AI_TOPIC_BENIGN = [
+    "How do I build an AI assistant with LangChain and a vector store?", "Compare the AI coding assistants we could buy for the team.",
+    "Our AI assistant answers customer questions about orders; how do we measure its accuracy?",
+    "Write a product description for an AI-powered note-taking app.", "What are the main risks of deploying an AI chatbot in healthcare?",
+    "Summarize this article about AI regulation in the EU.", "Which AI model is best for summarizing legal contracts?",
+    "Draft an email announcing that our support chat now uses an AI assistant.", "Explain how an AI agent decides which tool to call.",
+    "How much does it cost to run a large language model on our own GPUs?", "Review this system prompt for our AI tutor and suggest improvements.",
+    "What is the difference between an AI model and an AI agent?", "Create a slide outline: AI in retail, three use cases.",
+    "How do I log every request my AI assistant makes to the OpenAI API?", "Is it safe to paste customer data into an AI chatbot?",
+    "Write unit tests for the function that formats the AI model's answer.", "What does temperature do in an AI model's settings?",
+    "Suggest names for our internal AI assistant.", "How do AI assistants like Copilot handle private repositories?",
+    "Translate our AI usage policy into German.", "Explain retrieval-augmented generation to a new engineer.",
+    "Which metrics should our dashboard show for the AI gateway: latency, tokens, errors?",
+    "Tutorial: build an AI agent that books meetings, with tools for calendar and email.",
+    "Our AI model gives outdated answers; how do we add fresh documents to its context?",
+    "List the AI features in the new release: smart replies, summaries and search.",
+]
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
     "Where should I store API keys in a Node.js project?", "Explain how public and private keys work in TLS.",
@@ -506,7 +576,12 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
             break
         role = rnd.choice(ROLES)
         add(rnd.choice(AGENT_TEMPLATES).format(r=f"an expert {role}", t=rnd.choice(benign_short)), "benign", "agent")
-    for text in HARD_NEGATIVES + BENIGN_SECURITY + AGENT_BENIGN:
+    for _ in range(200 * scale):
+        add(tool_result(rnd, rnd.choice(benign_short) if benign_short and rnd.random() < 0.4 else None), "benign", "tools")
+    for _ in range(60 * scale):
+        line = rnd.choice(planted + short_inj + [f"{rnd.choice(OVERRIDES)} {rnd.choice(PAYLOADS)}"])
+        add(tool_result(rnd, line), "injection", "planted")
+    for text in HARD_NEGATIVES + BENIGN_SECURITY + AGENT_BENIGN + AI_TOPIC_BENIGN:
         add(text, "benign", "hardneg")
     for text in BENIGN_MULTILINGUAL:
         add(text, "benign", "multilingual")
