@@ -23,8 +23,9 @@ most on benign text; and the scan cost in ms per KB of text.
 
 Beside the dev corpora, which hold no source code, 300 Python files of packages installed with llmwall
 (mitmproxy, the openai and anthropic SDKs, httpx, hypothesis; first 8 KB each) are scanned as benign
-*code*, what coding agents send all day (``--code N``; 0 turns it off). They are reported as their own
-kind and kept out of the dev figures (cost, slowest cases, top benign rules).
+*code*, what coding agents send all day (``--code N``; 0 turns it off), and the long descriptions (READMEs)
+of the installed distributions are scanned as tool results, benign *docs* an agent fetches (``--docs N``).
+Both are reported as their own kinds and kept out of the dev figures (cost, slowest cases, top benign rules).
 
 The corpora are read from ``../shared/eval/dev`` beside the checkout (``--corpora DIR``) and never
 copied into the repository.
@@ -113,6 +114,8 @@ def group_of(corpus: str, label: str) -> str:
         return label
     if corpus == CODE_CORPUS:
         return "code"
+    if corpus == DOCS_CORPUS:
+        return "docs"
     if corpus in RESPONSE_CORPORA:
         return "response"
     if corpus in ORDINARY_CORPORA:
@@ -164,6 +167,32 @@ def code_cases(count: int, chars: int = 8000) -> list[Case]:
     for index, path in enumerate(files[::step][:count]):
         text = path.read_text(encoding="utf-8", errors="replace")[:chars]
         cases.append(build_case(CODE_CORPUS, index, {"text": text, "label": "benign", "meta": {"file": path.name}}))
+    return cases
+
+
+DOCS_CORPUS = "installed_package_docs"
+EXTRA_CORPORA = (CODE_CORPUS, DOCS_CORPUS)
+
+
+def docs_cases(count: int, chars: int = 8000) -> list[Case]:
+    """Benign documentation an agent reads: the first `chars` of the long description (the README) of up to
+    `count` distributions installed in this environment, in name order, as a tool result. Not part of the
+    targets; the figures depend on what is installed. scripts/train_scorer.py trains on other docs only."""
+    from importlib.metadata import distributions
+
+    seen: dict[str, str] = {}
+    for dist in distributions():
+        name = (dist.metadata.get("Name") or "").lower()
+        body = dist.metadata.get_payload() if hasattr(dist.metadata, "get_payload") else None
+        body = body or dist.metadata.get("Description") or ""
+        if name and name not in seen and len(body) >= 200:
+            seen[name] = body[:chars]
+    cases = []
+    for index, name in enumerate(sorted(seen)[:max(0, count)]):
+        case = build_case(DOCS_CORPUS, index, {"text": seen[name], "label": "benign", "meta": {"package": name}})
+        case.pieces = [TextPiece(role="user", path=("messages", 0, "content"), text="Summarize this README."),
+                       TextPiece(role="tool", path=("messages", 1, "content"), text=seen[name])]
+        cases.append(case)
     return cases
 
 
@@ -267,7 +296,7 @@ def summarize(cases: list[Case], results: list[Result], top: int,
     for case, res in zip(cases, results):
         entry = corpora.setdefault(case.corpus, {"n": 0, "labels": {}, "benign": None, "group": None})
         entry["n"] += 1
-        dev = case.corpus != CODE_CORPUS  # the extra code sample stays out of the dev figures (cost, top rules)
+        dev = case.corpus not in EXTRA_CORPORA  # the extra code and docs stay out of the dev figures (cost, top rules)
         if dev:
             total_ms += res.ms
             total_chars += sum(len(p.text) for p in case.pieces)
@@ -327,7 +356,7 @@ def summarize(cases: list[Case], results: list[Result], top: int,
         kinds = list(entry["labels"]) + ([entry["benign"]["kind"]] if entry["benign"] else [])
         entry["group"] = ",".join(kinds)
 
-    dev_cases = [i for i, case in enumerate(cases) if case.corpus != CODE_CORPUS]
+    dev_cases = [i for i, case in enumerate(cases) if case.corpus not in EXTRA_CORPORA]
     slow = sorted(dev_cases, key=lambda i: results[i].ms, reverse=True)[:top]
     return {
         "corpora": corpora,
@@ -462,6 +491,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--holdout", action="store_true",
                         help="only the rows of train_scorer.py's hold-out (fold 0); pair with --rules holding a "
                              "model trained without them (train_scorer.py --no-final --out DIR/models/...)")
+    parser.add_argument("--docs", type=int, default=300,
+                        help="also scan up to this many installed packages' READMEs as benign docs (0: none; not a target)")
     parser.add_argument("--code", type=int, default=300,
                         help="also scan this many installed Python files as benign code (0: none; not a target)")
     args = parser.parse_args(argv)
@@ -478,6 +509,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         cases = [case for case in cases if fold_of(case.text) == 0]
     if not args.corpus:
         cases += code_cases(args.code if args.limit is None else min(args.code, args.limit))
+        cases += docs_cases(args.docs if args.limit is None else min(args.docs, args.limit))
     started = time.perf_counter()
     results = scan_all(cases, args.workers)
     wall = time.perf_counter() - started

@@ -34,7 +34,7 @@ def test_eval_smoke(tmp_path):
                 "benign_rules", "cost", "ruleset", "wall_seconds"):
         assert key in data, key
     corpora = {p.stem for p in CORPORA.glob("*.jsonl")}
-    assert set(data["corpora"]) == corpora | {"installed_python_source"}  # benign code, beside the dev corpora
+    assert set(data["corpora"]) == corpora | {"installed_python_source", "installed_package_docs"}  # code and docs beside dev
     for name, entry in data["corpora"].items():
         assert 1 <= entry["n"] <= 5, name
         for lab in entry["labels"].values():
@@ -43,10 +43,11 @@ def test_eval_smoke(tmp_path):
             assert lab["detected_own"] <= lab["n"]
         if entry["benign"]:
             assert 0.0 <= entry["benign"]["fp_rate"] <= 1.0
-            assert entry["benign"]["kind"] in ("ordinary", "hard", "response", "code")
+            assert entry["benign"]["kind"] in ("ordinary", "hard", "response", "code", "docs")
     for v in data["false_positives"].values():
         assert 0.0 <= v["fp_rate"] <= 1.0
-    assert data["cost"]["cases"] == sum(e["n"] for c, e in data["corpora"].items() if c != "installed_python_source")
+    extra = ("installed_python_source", "installed_package_docs")
+    assert data["cost"]["cases"] == sum(e["n"] for c, e in data["corpora"].items() if c not in extra)
     assert data["cost"]["total_kb"] > 0 and data["cost"]["ms_per_kb"] >= 0
     assert len(data["slowest"]) <= 10 and all(s["ms"] >= 0 for s in data["slowest"])
     assert data["ruleset"]["rules"] > 0
@@ -64,3 +65,10 @@ def test_cases_follow_the_proxy_conversation_shapes():
     assert ev.group_of("notinject_benign_triggerwords", "benign") == "hard"
     assert ev.group_of("gitleaks_rule_testcases", "benign") == "hard"
     assert ev.group_of("gitleaks_rule_testcases", "secret") == "secret"
+
+
+def test_installed_readmes_are_read_as_tool_results():
+    """The docs sample is what an agent fetches: a user request, then the README as a tool result."""
+    cases = _load_eval().docs_cases(3)
+    assert cases and all(case.group == "docs" and case.label == "benign" for case in cases)
+    assert all([p.role for p in case.pieces] == ["user", "tool"] and len(case.pieces[1].text) >= 200 for case in cases)
