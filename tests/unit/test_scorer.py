@@ -221,16 +221,18 @@ from hypothesis import strategies as st  # noqa: E402
 @settings(max_examples=150, deadline=None)
 @given(words=st.lists(st.sampled_from(_vocabulary()) | st.sampled_from(["Ünïcode", "日本語", "x1y2", "#", "  \n"]),
                       max_size=400),
-       window=st.sampled_from([None, 64, 200, 512]))
-def test_the_automaton_finds_exactly_the_features_the_set_path_finds(words, window):
+       window=st.sampled_from([None, 64, 200, 512]), blocks_per_window=st.sampled_from([2, 3]))
+def test_the_automaton_finds_exactly_the_features_the_set_path_finds(words, window, blocks_per_window):
     """The C-level Aho-Corasick pass over space-joined tokens is an optimisation of building every
-    n-gram string: for any text and window size both give the same window logits."""
+    n-gram string: for any text, window size and stride both give the same window logits (two blocks per
+    window take a shortcut of their own)."""
     scorer = _fuzz_scorer()
     text = " ".join(words)
-    fast = scorer.window_logits(text, window)
+    stride = (window or scorer.window) // blocks_per_window
+    fast = scorer.window_logits(text, window, stride)
     automaton, scorer._finder = scorer._finder, False  # force the set-based path
     try:
-        slow = scorer.window_logits(text, window)
+        slow = scorer.window_logits(text, window, stride)
     finally:
         scorer._finder = automaton
     assert len(fast) == len(slow)
