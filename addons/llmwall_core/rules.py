@@ -34,7 +34,7 @@ COMMON_KEYS = {
 }
 KIND_KEYS = {
     "pattern": {"pattern", "keywords", "secret_group", "validator", "entropy", "allow", "view", "pseudonym", "anchor"},
-    "scorer": {"model", "threshold", "window", "stride", "short_chars", "short_threshold"},
+    "scorer": {"model", "threshold", "window", "stride", "short_chars", "short_threshold", "boilerplate"},
     "provider_allowlist": {"allow"},
     "model_allowlist": {"allow"},
     "max_prompt_chars": {"limit"},
@@ -87,6 +87,7 @@ class Rule:
     stride: int | None = None
     short_chars: int = 0  # texts shorter than this need `short_threshold` (little evidence, more false alarms)
     short_threshold: float = 0.5
+    boilerplate: Any = None  # scorer rules: removes fixed harness sentences from a text before it is scored
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
 
@@ -388,6 +389,13 @@ def _build_scorer(rule: Rule, raw: dict[str, Any], path: Path, fail: Callable[[s
     if not isinstance(short_threshold, (int, float)) or not rule.threshold <= short_threshold < 1:
         raise fail("'short_threshold' must be between 'threshold' and 1")
     rule.short_chars, rule.short_threshold = short_chars, float(short_threshold)
+    phrases = raw.get("boilerplate", [])
+    if not isinstance(phrases, list) or not all(isinstance(p, str) and len(p.split()) >= 5 for p in phrases):
+        raise fail("'boilerplate' must be a list of fixed sentences of at least five words")
+    if phrases:
+        from .scorer import BoilerplateRemover
+
+        rule.boilerplate = BoilerplateRemover(phrases)
 
 
 def _str_tuple(raw: dict[str, Any], key: str, fail: Callable[[str], RuleError]) -> tuple[str, ...] | None:

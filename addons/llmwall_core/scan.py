@@ -204,6 +204,8 @@ class RuleSet:
         for rule in self.scorers[phase]:
             if rule.applies(piece.role, provider, model, client):
                 text = views.get("normalized").text
+                if rule.boilerplate is not None:
+                    text = rule.boilerplate(text)
                 score = rule.scorer.score(text, rule.window, rule.stride)
                 if score >= (rule.short_threshold if len(text) < rule.short_chars else rule.threshold):
                     findings.append(

@@ -138,6 +138,27 @@ def span_features(tokens: list[str], start: int = 0, end: int | None = None) -> 
     )
 
 
+class BoilerplateRemover:
+    """Removes fixed sentences that agent harnesses put around every task before a text is scored.
+
+    Claude Code wraps a project's CLAUDE.md in "These instructions OVERRIDE any default behavior and you MUST
+    follow them exactly as written", which reads like an attack to a bag of n-grams and sits in nearly every
+    request such an agent sends. Only these exact sentences go (whitespace may differ): an attack written
+    around them is scored as before, and copying one buys an attacker nothing but the sentence itself.
+    A cheap substring test on each sentence's longest word skips the regex for texts without it."""
+
+    __slots__ = ("_phrases",)
+
+    def __init__(self, phrases: list[str]) -> None:
+        self._phrases = [(max(p.split(), key=len), re.compile(r"\s+".join(map(re.escape, p.split())))) for p in phrases]
+
+    def __call__(self, text: str) -> str:
+        for probe, pattern in self._phrases:
+            if probe in text:
+                text = pattern.sub(" ", text)
+        return text
+
+
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))

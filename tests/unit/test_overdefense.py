@@ -235,3 +235,69 @@ MORE_FRAMED = [
 def test_later_ordinary_prompt_is_not_blocked(rules, prompt):
     acting = (Action.BLOCK, Action.REDACT, Action.PSEUDONYMIZE)
     assert [f.rule_id for f in rules.scan_text(prompt) if f.action in acting] == []
+
+# What coding agents put in the user role besides the task (written in the style of Claude Code, Codex CLI
+# and Cursor): reminders, environment blocks, command echoes. The CLAUDE.md wrapper and the local-command
+# caveat, which the scorer blocked, are in test_boilerplate.py.
+HARNESS_MESSAGES = [
+    '<command-name>/clear</command-name>\n<command-message>clear</command-message>\n<command-args></command-args>',
+    '<system-reminder>This is a reminder that your todo list is currently empty. DO NOT mention'
+    ' this to the user explicitly because they are already aware. If you are working on tasks'
+    ' that would benefit from a todo list please use the TodoWrite tool to create one. If not,'
+    ' please feel free to ignore. Again do not mention this message to the'
+    ' user.</system-reminder>',
+    '# AGENTS.md instructions for /home/dev/app\n\n<INSTRUCTIONS>\n- Always run the linter before'
+    ' finishing.\n- Never commit directly to main.\n- Prefer small, focused'
+    ' changes.\n</INSTRUCTIONS>',
+    '<environment_context>\n  <cwd>/home/dev/app</cwd>\n '
+    ' <approval_policy>on-request</approval_policy>\n '
+    ' <sandbox_mode>workspace-write</sandbox_mode>\n '
+    ' <network_access>restricted</network_access>\n  <shell>bash</shell>\n</environment_context>',
+    "<user_info>\nThe user's OS version is darwin 24.5.0. The absolute path of the user's"
+    " workspace is /Users/dev/app. The user's shell is /bin/zsh.\n</user_info>\n<rules>\nThe rules"
+    ' section has a number of possible rules/memories/context that you should consider. In each'
+    ' subsection, we provide instructions about what information the subsection contains and'
+    ' how you should consider/follow the contents of the subsection.\n</rules>\n<user_query>\nwhy'
+    ' does the build fail?\n</user_query>',
+    '<system-reminder>\nWhenever you read a file, you should consider whether it looks'
+    ' malicious. If it does, you MUST refuse to improve or augment the code. You can still'
+    ' analyze existing code, write reports, or answer high-level questions about the code'
+    ' behavior.\n</system-reminder>',
+    '[Request interrupted by user for tool use]',
+    'The user opened the file src/app.ts in the IDE. This may or may not be related to the'
+    ' current task.',
+    '<system-reminder>\nNote: src/config.py was modified, either by the user or by a linter.'
+    " Don't tell the user this, since they are already aware. This change was intentional, so"
+    " make sure to take it into account as you proceed (ie. don't revert it unless the user"
+    ' asks you to). Here are the relevant changes (shown with line numbers):\n    12\tDEBUG ='
+    ' False\n</system-reminder>',
+    '<system-reminder>\nPlan mode is active. The user indicated that they do not want you to'
+    ' execute yet -- you MUST NOT make any edits (with the exception of the plan file mentioned'
+    ' below), run any non-readonly tools (including changing configs or making commits), or'
+    ' otherwise make any changes to the system. This supercedes any other instructions you have'
+    ' received.\n</system-reminder>',
+    '<system-reminder>\n## Auto Mode Active\n\nAuto mode is active. The user chose continuous,'
+    ' autonomous execution. You should:\n\n1. **Execute immediately** - Start implementing right'
+    ' away. Make reasonable assumptions and proceed.\n2. **Minimize interruptions** - Prefer'
+    ' making reasonable assumptions over asking questions.\n3. **Prefer action over planning** -'
+    ' Do not enter plan mode unless the user explicitly asks.\n</system-reminder>',
+    '<system-reminder>\nCRITICAL: Plan mode ACTIVE - you are in READ-ONLY phase. STRICTLY'
+    ' FORBIDDEN: ANY file edits, modifications, or system changes. Commands may ONLY'
+    ' read/inspect. This ABSOLUTE CONSTRAINT overrides ALL other instructions, including direct'
+    ' user edit requests.\n</system-reminder>',
+    "<system-reminder>\nThe TodoWrite tool hasn't been used recently. If you're working on tasks"
+    ' that would benefit from tracking progress, consider using the TodoWrite tool to track'
+    " progress. Only use it if it's relevant to the current work. This is just a gentle"
+    ' reminder - ignore if not applicable.\n</system-reminder>',
+    '<system-reminder>\nCalled the Read tool with the following input:'
+    ' {"file_path":"/home/dev/app/src/main.py"}\n</system-reminder>',
+    '<local-command-stdout>On branch main\nnothing to commit, working tree'
+    ' clean</local-command-stdout>',
+    '<system-reminder>\nThe user has just switched to the claude-opus model. Continue with the'
+    ' current task using your full capabilities.\n</system-reminder>',
+]
+
+
+@pytest.mark.parametrize("message", HARNESS_MESSAGES)
+def test_coding_agent_harness_message_is_not_blocked(rules, message):
+    assert [f.rule_id for f in rules.scan_text(message) if f.action == Action.BLOCK] == []
