@@ -97,6 +97,7 @@ CORPUS_WEIGHT = {
     "synthetic_fiction": 1.0,
     "synthetic_agent": 1.0,
     "synthetic_tools": 1.0,
+    "synthetic_rag": 1.0,
     "synthetic_frames": 0.5,
     "docs_text": 1.0,
     "code_stdlib": 1.0,  # at alpha 0.3, 0.1 / 0.3 / 1.0: installed code flagged 6.0 / 3.7 / 3.0 %, hold-out attacks 87.6 / 87.3 / 86.9 %
@@ -383,6 +384,27 @@ AI_TOPIC_BENIGN = [
     "Our AI model gives outdated answers; how do we add fresh documents to its context?",
     "List the AI features in the new release: smart replies, summaries and search.",
 ]
+# Retrieval-augmented prompts: instructions to answer from the documents that follow, then a question. Every
+# RAG application sends them, in the user role, and the corpora's attacks taught the model that "say",
+# "answer" and "Question:" are attack words. Written for this project in varied wording; the best-known
+# framework templates are left out, so tests/unit/test_overdefense.py can check them as unseen text.
+# {d} is a benign document from the training part, {q} a training prompt used as the question.
+RAG_TEMPLATES = [
+    "Answer the question based only on the following context. If the context does not contain the answer, "
+    "say so.\n\nContext:\n{d}\n\nQuestion: {q}",
+    "Here are some documents that may help.\n\n{d}\n\nUsing only these documents, answer: {q}",
+    "You help employees with questions about internal documents. Respond only with facts from the text below "
+    "and say \"I don't know\" when it is not covered.\n\n---\n{d}\n---\n\nEmployee question: {q}",
+    "### Retrieved passages\n{d}\n\n### Task\nAnswer the user's question using the passages above. Cite the "
+    "passage you used.\n\n### Question\n{q}",
+    "Read the text and answer the question that follows. Do not use outside knowledge.\n\nText: {d}\n\nQ: {q}\nA:",
+    "<context>\n{d}\n</context>\n\nGiven the context above and not prior knowledge, answer: {q}",
+    "Search results:\n{d}\n\nWrite a short answer to the question below from the search results; say if they "
+    "disagree.\nQuestion: {q}",
+    "You are a support bot. Answer the customer's question from the knowledge-base article. If the article does "
+    "not answer it, tell the customer you will pass it to a human.\n\nArticle:\n{d}\n\nCustomer: {q}",
+]
+
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
     "Where should I store API keys in a Node.js project?", "Explain how public and private keys work in TLS.",
@@ -573,6 +595,10 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         frame = rnd.choice(FICTION_FRAMES)
         add(frame.format(c=rnd.choice(FICTION_CHARACTERS), p=rnd.choice(FICTION_PREMISES), t=rnd.choice(benign_short)),
             "benign", "fiction")
+    for _ in range(150 * scale):
+        if not benign_short or not docs:
+            break
+        add(rnd.choice(RAG_TEMPLATES).format(d=rnd.choice(docs)[:1500], q=rnd.choice(benign_short)), "benign", "rag")
     for _ in range(150 * scale):
         if not benign_short:
             break
