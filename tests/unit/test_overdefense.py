@@ -88,12 +88,6 @@ FRAMED_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("prompt", ALARMING_WORDS + FRAMED_REQUESTS)
-def test_ordinary_prompt_is_not_blocked(rules, prompt):
-    acting = (Action.BLOCK, Action.REDACT, Action.PSEUDONYMIZE)
-    assert [f.rule_id for f in rules.scan_text(prompt) if f.action in acting] == []
-
-
 TOOL_RESULTS = [
     '{"location": "San Francisco, CA", "temperature": 18, "unit": "celsius", "forecast": ["sunny", "windy"]}',
     '{"results": [{"title": "Python 3.13 release notes", "url": "https://docs.python.org/3/whatsnew/3.13.html"}]}',
@@ -231,10 +225,11 @@ MORE_FRAMED = [
 ]
 
 
-@pytest.mark.parametrize("prompt", MORE_ALARMING + MORE_FRAMED)
-def test_later_ordinary_prompt_is_not_blocked(rules, prompt):
+@pytest.mark.parametrize("prompt", ALARMING_WORDS + FRAMED_REQUESTS + MORE_ALARMING + MORE_FRAMED)
+def test_ordinary_prompt_is_not_blocked(rules, prompt):
     acting = (Action.BLOCK, Action.REDACT, Action.PSEUDONYMIZE)
     assert [f.rule_id for f in rules.scan_text(prompt) if f.action in acting] == []
+
 
 # What coding agents put in the user role besides the task (written in the style of Claude Code, Codex CLI
 # and Cursor): reminders, environment blocks, command echoes. The CLAUDE.md wrapper and the local-command
