@@ -492,7 +492,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="only the rows of train_scorer.py's hold-out (fold 0); pair with --rules holding a "
                              "model trained without them (train_scorer.py --no-final --out DIR/models/...)")
     parser.add_argument("--docs", type=int, default=300,
-                        help="also scan up to this many installed packages' READMEs as benign docs (0: none; not a target)")
+                        help="also scan up to this many installed packages' READMEs as benign docs "
+                             "(0: none; not a target)")
     parser.add_argument("--code", type=int, default=300,
                         help="also scan this many installed Python files as benign code (0: none; not a target)")
     args = parser.parse_args(argv)

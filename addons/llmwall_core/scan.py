@@ -200,7 +200,8 @@ class RuleSet:
             if not rule.applies(piece.role, provider, model, client):
                 continue
             findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index, starts))
-        findings.extend(self._unwrapped_findings(index, piece, views.lowered(), phase, provider, model, location, client))
+        findings.extend(self._unwrapped_findings(index, piece, views.lowered(), phase, provider, model, location,
+                                                 client))
         for rule in self.scorers[phase]:
             if rule.applies(piece.role, provider, model, client):
                 text = views.get("normalized").text
@@ -239,8 +240,8 @@ class RuleSet:
                           mask(value, rule), piece=index)
 
     def _unwrapped_findings(
-        self, index: int, piece: TextPiece, lowered: str, phase: Phase, provider: str | None, model: str | None, location: str,
-        client: Client | None = None,
+        self, index: int, piece: TextPiece, lowered: str, phase: Phase, provider: str | None, model: str | None,
+        location: str, client: Client | None = None,
     ) -> list[Finding]:
         """Scan the text hidden in base64, base32 or hex runs (a finding covers the whole run), and the
         rot13 reading of a text that names rot13. That reading covers the whole piece, so rules that redact

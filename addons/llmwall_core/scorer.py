@@ -322,7 +322,7 @@ class Scorer:
         matches.sort(key=_SECOND)
         cut = list(map(bisect.bisect_left, itertools.repeat(list(map(_SECOND, matches))), cut_at))
         blocks = [set(map(_FIRST, matches[a:b])) for a, b in zip(cut, cut[1:])]
-        if k == 2:  # the default: sum(A | B) = sum(A) + sum(B) - sum(A & B), and A & B is small (~0.6 ms of 2.2 at 128 KB)
+        if k == 2:  # the default: sum(A | B) = sum(A) + sum(B) - sum(A & B); A & B is small
             get = weights.__getitem__
             sums = [math.fsum(map(get, block)) for block in blocks]
             return [bias + (sums[i] + sums[i + 1] - math.fsum(map(get, blocks[i] & blocks[i + 1])))
