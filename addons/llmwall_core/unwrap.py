@@ -45,6 +45,26 @@ def may_hold_runs(text: str) -> bool:
     return text.encode("utf-8", "surrogatepass").translate(_MARK).find(_RUN_MARK) >= 0
 
 
+def find_runs(text: str) -> Iterator[re.Match[str]]:
+    """The matches of the run pattern in `text`, as `finditer` would give them. On ASCII text (source code is
+    full of long identifiers and paths, so the pre-check rarely rules it out) the pattern is tried only where
+    a run of 24 base64 characters starts, found with bytes.find: 128 KB of asyncio's source, 2.5 -> 0.2 ms."""
+    if not text.isascii():
+        if may_hold_runs(text):
+            yield from _RUN.finditer(text)
+        return
+    marks = text.encode("ascii").translate(_MARK)
+    at = marks.find(_RUN_MARK)
+    while at >= 0:
+        match = _RUN.match(text, at)  # None when the run follows "_", "-" or "=": no match starts inside it either
+        if match is not None:
+            yield match
+        end = marks.find(b" ", at)  # where this run of base64 characters ends (a match covers all of it)
+        if end < 0:
+            return
+        at = marks.find(_RUN_MARK, match.end() if match is not None else end)
+
+
 def run_pattern() -> re.Pattern[str]:
     """The pattern of an encoded run (for the pre-check's test)."""
     return _RUN
@@ -53,13 +73,12 @@ def run_pattern() -> re.Pattern[str]:
 def unwrap(text: str, lowered: str | None = None) -> Iterator[Unwrapped]:
     """Every encoded run of `text` that decodes to text, at most MAX_RUNS tried; then, when `text` names
     rot13, the whole text read through rot13. `lowered`: the text lower-cased, when the caller has it."""
-    if may_hold_runs(text):
-        for count, run in enumerate(_RUN.finditer(text)):
-            if count >= MAX_RUNS:
-                break
-            found = decode_run(run.group())
-            if found is not None:
-                yield Unwrapped(found[0], run.start(), run.end(), found[1])
+    for count, run in enumerate(find_runs(text)):
+        if count >= MAX_RUNS:
+            break
+        found = decode_run(run.group())
+        if found is not None:
+            yield Unwrapped(found[0], run.start(), run.end(), found[1])
     lowered = text.lower() if lowered is None else lowered
     if any(name in lowered for name in _ROT13_NAMES):
         yield Unwrapped("rot13", 0, len(text), codecs.encode(text, "rot13"))
