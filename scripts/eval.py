@@ -142,6 +142,11 @@ def build_case(corpus: str, index: int, row: dict[str, Any]) -> Case:
             TextPiece(role="user", path=("messages", 0, "content"), text="Answer using the document below."),
             TextPiece(role="tool", path=("messages", 1, "content"), text=text),
         ]
+    elif corpus == DOCS_CORPUS:  # a README an agent fetched
+        case.pieces = [
+            TextPiece(role="user", path=("messages", 0, "content"), text="Summarize this README."),
+            TextPiece(role="tool", path=("messages", 1, "content"), text=text),
+        ]
     else:
         case.pieces = [TextPiece(role="user", path=("messages", 0, "content"), text=text)]
     return case
@@ -177,7 +182,8 @@ EXTRA_CORPORA = (CODE_CORPUS, DOCS_CORPUS)
 def docs_cases(count: int, chars: int = 8000) -> list[Case]:
     """Benign documentation an agent reads: the first `chars` of the long description (the README) of up to
     `count` distributions installed in this environment, in name order, as a tool result. Not part of the
-    targets; the figures depend on what is installed. scripts/train_scorer.py trains on other docs only."""
+    targets; the figures depend on what is installed. The scorer is never trained on these (train_scorer.py's
+    optional --docs-chunks reads other documentation)."""
     from importlib.metadata import distributions
 
     seen: dict[str, str] = {}
@@ -187,13 +193,8 @@ def docs_cases(count: int, chars: int = 8000) -> list[Case]:
         body = body or dist.metadata.get("Description") or ""
         if name and name not in seen and len(body) >= 200:
             seen[name] = body[:chars]
-    cases = []
-    for index, name in enumerate(sorted(seen)[:max(0, count)]):
-        case = build_case(DOCS_CORPUS, index, {"text": seen[name], "label": "benign", "meta": {"package": name}})
-        case.pieces = [TextPiece(role="user", path=("messages", 0, "content"), text="Summarize this README."),
-                       TextPiece(role="tool", path=("messages", 1, "content"), text=seen[name])]
-        cases.append(case)
-    return cases
+    return [build_case(DOCS_CORPUS, index, {"text": seen[name], "label": "benign", "meta": {"package": name}})
+            for index, name in enumerate(sorted(seen)[:max(0, count)])]
 
 
 def read_corpora(directory: Path, limit: int | None, only: list[str] | None) -> list[Case]:
