@@ -25,13 +25,14 @@ from .unwrap import unwrap
 
 SECRET_TAGS = frozenset({"secret", "pii", "canary"})
 CACHE_ENTRIES = 4096  # scanned pieces remembered: a chat resends its whole history with every turn
+_REWRITES = (Action.REDACT, Action.PSEUDONYMIZE)
 
 
 def mask(value: str, rule: Rule) -> str:
     """A preview that never shows a secret: sensitive values keep 2 characters and their length;
     attack phrases (not secret) are shown shortened so an operator can judge the finding, normalized so
     that text hidden in invisible characters shows as what it says."""
-    if SECRET_TAGS.intersection(rule.tags) or rule.action in (Action.REDACT, Action.PSEUDONYMIZE):
+    if SECRET_TAGS.intersection(rule.tags) or rule.action in _REWRITES:
         head = value[:2] if len(value) >= 8 else ""
         return f"{head}…[{len(value)} chars]"
     flat = " ".join(normalized(value).text.split())
@@ -187,6 +188,17 @@ class RuleSet:
         location = render(piece.path)
         return [replace(f, piece=index, location=location + f.location[1:]) for f in cached]
 
+    def _runnable(
+        self, views: _Views, phase: Phase, role: str, provider: str | None, model: str | None, client: Client | None,
+    ) -> Iterable[tuple[Rule, list[int] | None]]:
+        """The candidate rules (see `_candidates`) in scope for this piece, without those that need a digit
+        where the text has none."""
+        for rule, starts in self._candidates(views, phase):
+            if rule.needs_digit and not views.has_digit(rule.view):
+                continue
+            if rule.applies(role, provider, model, client):
+                yield rule, starts
+
     def _scan_piece(
         self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None,
         client: Client | None = None,
@@ -194,11 +206,7 @@ class RuleSet:
         views = _Views(piece.text)
         location = render(piece.path)
         findings: list[Finding] = []
-        for rule, starts in self._candidates(views, phase):
-            if rule.needs_digit and not views.has_digit(rule.view):
-                continue
-            if not rule.applies(piece.role, provider, model, client):
-                continue
+        for rule, starts in self._runnable(views, phase, piece.role, provider, model, client):
             findings.extend(self._rule_findings(rule, views, phase, piece.role, location, index, starts))
         findings.extend(self._unwrapped_findings(index, piece, views.lowered(), phase, provider, model, location,
                                                  client))
@@ -250,12 +258,8 @@ class RuleSet:
         findings: list[Finding] = []
         for hidden in unwrap(piece.text, lowered):
             inner = _Views(hidden.text)
-            for rule, starts in self._candidates(inner, phase):
-                if rule.view == "raw" or not rule.applies(piece.role, provider, model, client):
-                    continue
-                if hidden.scheme == "rot13" and rule.action in (Action.REDACT, Action.PSEUDONYMIZE):
-                    continue
-                if rule.needs_digit and not inner.has_digit(rule.view):
+            for rule, starts in self._runnable(inner, phase, piece.role, provider, model, client):
+                if rule.view == "raw" or (hidden.scheme == "rot13" and rule.action in _REWRITES):
                     continue
                 for found in self._rule_findings(rule, inner, phase, piece.role, location, index, starts):
                     findings.append(Finding(found.rule_id, found.action, found.severity, phase, piece.role,
