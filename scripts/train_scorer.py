@@ -656,19 +656,29 @@ def code_rows(folder: Path | None, max_chunks: int, chunk_chars: int = 1500) -> 
     chunks: list[str] = []
     for path in sorted(folder.glob("*.py")):
         try:
-            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+            chunks += _pieces(path.read_text(encoding="utf-8").splitlines(keepends=True), chunk_chars)
         except (OSError, UnicodeDecodeError):
             continue
-        piece = ""
-        for line in lines:
-            piece += line
-            if len(piece) >= chunk_chars:
-                chunks.append(piece)
-                piece = ""
-        if piece.strip():
-            chunks.append(piece)
-    step = max(1, len(chunks) // max_chunks)
-    return [{"text": t, "label": "benign", "corpus": "code_stdlib"} for t in chunks[::step][:max_chunks]]
+    return [{"text": t, "label": "benign", "corpus": "code_stdlib"} for t in _spread(chunks, max_chunks)]
+
+
+def _pieces(parts: list[str], chunk_chars: int) -> list[str]:
+    """`parts` (lines, paragraphs) joined into pieces of at least `chunk_chars`; the last may be shorter."""
+    pieces: list[str] = []
+    piece = ""
+    for part in parts:
+        piece += part
+        if len(piece) >= chunk_chars:
+            pieces.append(piece)
+            piece = ""
+    if piece.strip():
+        pieces.append(piece)
+    return pieces
+
+
+def _spread(items: list[str], count: int) -> list[str]:
+    """At most `count` of `items`, taken evenly over all of them."""
+    return items[:: max(1, len(items) // count)][:count] if count > 0 else []
 
 
 DOCS_FOLDER = Path("/usr/share/doc")
@@ -706,20 +716,11 @@ def docs_rows(max_chunks: int, chunk_chars: int = 1500, folder: Path = DOCS_FOLD
                 texts.append((gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8"))
             except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
                 continue
-    chunks: list[str] = []
+    paragraphs = ([p + "\n\n" for p in text.split("\n\n")] for text in texts)
+    chunks = [piece.strip() for parts in paragraphs for piece in _pieces(parts, chunk_chars)]
     seen: set[str] = set()
-    for text in texts:
-        piece = ""
-        for paragraph in text.split("\n\n"):
-            piece += paragraph + "\n\n"
-            if len(piece) >= chunk_chars:
-                chunks.append(piece.strip())
-                piece = ""
-        if piece.strip():
-            chunks.append(piece.strip())
     unique = [c for c in chunks if len(c) >= 200 and not (c in seen or seen.add(c))]
-    step = max(1, len(unique) // max_chunks) if max_chunks > 0 else 1
-    return [{"text": t, "label": "benign", "corpus": "docs_text"} for t in unique[::step][:max(0, max_chunks)]]
+    return [{"text": t, "label": "benign", "corpus": "docs_text"} for t in _spread(unique, max_chunks)]
 
 
 def text_weight(row: dict) -> float:
