@@ -150,7 +150,8 @@ class BoilerplateRemover:
     __slots__ = ("_phrases",)
 
     def __init__(self, phrases: list[str]) -> None:
-        self._phrases = [(max(p.split(), key=len), re.compile(r"\s+".join(map(re.escape, p.split())))) for p in phrases]
+        self._phrases = [(max(words, key=len), re.compile(r"\s+".join(map(re.escape, words))))
+                         for words in (phrase.split() for phrase in phrases)]
 
     def __call__(self, text: str) -> str:
         for probe, pattern in self._phrases:
