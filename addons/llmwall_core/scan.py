@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from operator import itemgetter
 
@@ -26,6 +26,10 @@ from .unwrap import unwrap
 SECRET_TAGS = frozenset({"secret", "pii", "canary"})
 CACHE_ENTRIES = 4096  # scanned pieces remembered: a chat resends its whole history with every turn
 _REWRITES = (Action.REDACT, Action.PSEUDONYMIZE)
+
+
+def _any_rule(rule: Rule) -> bool:
+    return True
 
 
 def mask(value: str, rule: Rule) -> str:
@@ -140,31 +144,42 @@ class RuleSet:
             findings.extend(self._policy_findings(pieces, provider, model, client))
         return findings
 
-    def _candidates(self, views: _Views, phase: Phase) -> list[tuple[Rule, list[int] | None]]:
+    def _candidates(
+        self, views: _Views, phase: Phase, keep: Callable[[Rule], bool] = _any_rule,
+    ) -> list[tuple[Rule, list[int] | None]]:
         """Rules without keywords, plus those whose keyword occurs in the text: one Aho-Corasick pass
-        per view, so the cost follows the text, not the number of rules. Anchored rules come with the
-        positions where their keywords start (their matches can only start there)."""
-        found: dict[int, tuple[Rule, list[int] | None]] = {id(r): (r, None) for r in self._always[phase]}
+        per view, so the cost follows the text, not the number of rules. Only rules `keep` accepts are
+        returned. Anchored rules come with the positions where their keywords start (their matches can only
+        start there); positions are gathered only for the words of kept anchored rules, since common short
+        keywords ("in", "our") occur thousands of times in a long prompt."""
+        found: dict[int, tuple[Rule, list[int] | None]] = {id(r): (r, None) for r in self._always[phase] if keep(r)}
+        dropped: set[int] = set()
         for view_name, (finder, anchored_words) in self._finders[phase].items():
             text = views.lowered() if view_name == "plain" else views.get("deobfuscated").text
             matches = finder.find(text)
             if not matches:
                 continue
-            words_seen = set(map(_WORD, matches))
-            positions: dict[int, list[int]] = {}
-            if len(text) == len(views.get("normalized").text) and not anchored_words.isdisjoint(words_seen):
-                wanted = anchored_words & words_seen
-                for word, start, _end in matches:
-                    if word in wanted:
-                        positions.setdefault(word, []).append(start)
-            for word in words_seen:
+            can_anchor = len(text) == len(views.get("normalized").text)
+            anchored_entries: dict[int, list[list[int]]] = {}
+            for word in set(map(_WORD, matches)):
                 for rule in finder.values[word]:
                     entry = found.get(id(rule))
                     if entry is None:
-                        anchored = word in positions and rule.anchored and rule.view != "raw"
+                        if id(rule) in dropped or not keep(rule):
+                            dropped.add(id(rule))
+                            continue
+                        anchored = can_anchor and word in anchored_words and rule.anchored and rule.view != "raw"
                         entry = found[id(rule)] = (rule, [] if anchored else None)
                     if entry[1] is not None:
-                        entry[1].extend(positions[word])
+                        anchored_entries.setdefault(word, []).append(entry[1])
+            if anchored_entries:
+                positions: dict[int, list[int]] = {word: [] for word in anchored_entries}
+                for word, start, _end in matches:
+                    if word in positions:
+                        positions[word].append(start)
+                for word, lists in anchored_entries.items():
+                    for starts in lists:
+                        starts.extend(positions[word])
         return list(found.values())
 
     def _scan_piece_cached(
@@ -190,14 +205,15 @@ class RuleSet:
 
     def _runnable(
         self, views: _Views, phase: Phase, role: str, provider: str | None, model: str | None, client: Client | None,
-    ) -> Iterable[tuple[Rule, list[int] | None]]:
+    ) -> list[tuple[Rule, list[int] | None]]:
         """The candidate rules (see `_candidates`) in scope for this piece, without those that need a digit
         where the text has none."""
-        for rule, starts in self._candidates(views, phase):
+        def keep(rule: Rule) -> bool:
             if rule.needs_digit and not views.has_digit(rule.view):
-                continue
-            if rule.applies(role, provider, model, client):
-                yield rule, starts
+                return False
+            return rule.applies(role, provider, model, client)
+
+        return self._candidates(views, phase, keep)
 
     def _scan_piece(
         self, index: int, piece: TextPiece, phase: Phase, provider: str | None, model: str | None,
@@ -335,6 +351,7 @@ def _anchored_matches(finder, text: str, starts: list[int]) -> Iterable:
 
 
 _WORD = itemgetter(0)
+
 
 
 def _keyword_finder(by_word: dict[str, list[Rule]]) -> tuple[WordFinder, frozenset[int]]:
