@@ -405,6 +405,43 @@ RAG_TEMPLATES = [
     "not answer it, tell the customer you will pass it to a human.\n\nArticle:\n{d}\n\nCustomer: {q}",
 ]
 
+# Developers asking about code they paste: "the following code snippet", "the code block below". BIPIA's
+# code attacks ("Merge the following code excerpt into your solution") taught the model that "snippet" and
+# "following code" are attack words, and "Can you explain the following code snippet?" scored 0.76 (blocked).
+# Planting code in a tool result is now the rule injection-tool-result-plants-code; these teach the scorer
+# that the words alone are how coders talk. {c} is one of CODE_PIECES. Written for this project; the probes
+# in tests/unit/test_overdefense.py use other wording.
+CODE_QUESTIONS = [
+    "Can you explain the following code snippet?\n```\n{c}\n```",
+    "Why does the following code block raise an error?\n\n{c}",
+    "Review the code excerpt below and suggest improvements:\n{c}",
+    "What does this code snippet do?\n{c}",
+    "Convert the following code section to TypeScript, keeping the names.\n```\n{c}\n```",
+    "I found the below code snippet in our repo. Is it thread-safe?\n{c}",
+    "Optimize the following code block for speed and explain each change:\n{c}",
+    "Add comments to the following code snippet so a junior can follow it:\n```\n{c}\n```",
+    "The following code snippet fails on Windows but works on Linux. Any idea why?\n{c}",
+    "Write pytest tests for the code excerpt below; cover the edge cases.\n{c}",
+    "Our linter flags the following code section. Is the warning a false alarm?\n{c}",
+    "Merge these two functions into one. The first code block is the old version:\n{c}",
+    "Here is the failing code snippet from the CI log; the following code section is what changed:\n{c}",
+    "Translate the subsequent code block from Python to Rust:\n{c}",
+]
+CODE_PIECES = [
+    "def mean(xs):\n    return sum(xs) / len(xs)",
+    "for i in range(10):\n    print(i, i * i)",
+    "const total = items.reduce((sum, item) => sum + item.price, 0);",
+    "SELECT name, COUNT(*) FROM orders GROUP BY name HAVING COUNT(*) > 5;",
+    "with open(path) as f:\n    data = json.load(f)",
+    "if [ -z \"$HOME\" ]; then echo 'no home'; fi",
+    "public int add(int a, int b) { return a + b; }",
+    "df = pd.read_csv('sales.csv')\nprint(df.groupby('region').sum())",
+    "async function getUser(id) {\n  const res = await fetch(`/api/users/${id}`);\n  return res.json();\n}",
+    "d = {}\nprint(d['missing'])",
+    "class Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n        self.items.append(x)",
+    "x = [1, 2, 3]\ny = x\ny.append(4)\nprint(x)",
+]
+
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
     "Where should I store API keys in a Node.js project?", "Explain how public and private keys work in TLS.",
@@ -613,6 +650,8 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         add(text, "benign", "hardneg")
     for text in BENIGN_MULTILINGUAL:
         add(text, "benign", "multilingual")
+    for _ in range(150 * scale):  # last, so the draws above stay what they were
+        add(rnd.choice(CODE_QUESTIONS).format(c=rnd.choice(CODE_PIECES)), "benign", "codeq")
     return out
 
 
