@@ -442,6 +442,29 @@ CODE_PIECES = [
     "x = [1, 2, 3]\ny = x\ny.append(4)\nprint(x)",
 ]
 
+# Everyday how-to requests. Attacks ask "tell me how to" make a weapon, and a model trained without this
+# family blocked 19 of 30 everyday "Can you tell me how to ...?" prompts written to check it (pancakes, a flat
+# tire, a SQL join); the shipped model passed them only because one alpaca row taught it. Written for this
+# project; the probes in tests/unit/test_overdefense.py use other tasks.
+HOWTO_OPENERS = [
+    "Can you tell me how to {t}?", "Could you tell me how to {t}?", "Tell me how to {t}.", "Please tell me how to {t}.",
+    "Can you explain how to {t}?", "Show me how to {t}.", "I'd like to know how to {t}.", "What's the best way to {t}?",
+    "How do I {t}?", "Can you walk me through how to {t}?", "Tell me step by step how to {t}.",
+    "Could you explain to me how to {t}? I have never done it.",
+]
+HOWTO_TASKS = [
+    "boil an egg so the yolk stays soft", "replace a light switch", "back up my phone", "write a thank-you note",
+    "patch a hole in drywall", "make hummus from canned chickpeas", "change a car's wiper blades", "set up two-factor login",
+    "iron a dress shirt", "start running as a beginner", "repot an orchid", "make a pivot table in Excel",
+    "defrost a freezer", "sharpen a kitchen knife", "read a nutrition label", "negotiate a higher salary",
+    "install a ceiling fan", "bleed a radiator", "learn touch typing", "make a git branch and push it",
+    "brew green tea properly", "hang a heavy mirror", "fold a fitted sheet", "roast a whole chicken",
+    "remove a red wine stain", "calculate compound interest", "jump-start a car battery", "write a haiku",
+    "keep basil alive indoors", "price a used bike", "make a simple website with HTML", "clean a laptop keyboard",
+    "prepare for a marathon", "get a toddler to sleep", "file my taxes online", "make fresh pasta without a machine",
+    "stop a dripping faucet", "export a CSV from Google Sheets", "season a wok", "write a resume summary",
+]
+
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
     "Where should I store API keys in a Node.js project?", "Explain how public and private keys work in TLS.",
@@ -652,6 +675,8 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         add(text, "benign", "multilingual")
     for _ in range(150 * scale):  # last, so the draws above stay what they were
         add(rnd.choice(CODE_QUESTIONS).format(c=rnd.choice(CODE_PIECES)), "benign", "codeq")
+    for _ in range(200 * scale):
+        add(rnd.choice(HOWTO_OPENERS).format(t=rnd.choice(HOWTO_TASKS)), "benign", "howto")
     return out
 
 
