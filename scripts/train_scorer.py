@@ -465,6 +465,43 @@ HOWTO_TASKS = [
     "stop a dripping faucet", "export a CSV from Google Sheets", "season a wok", "write a resume summary",
 ]
 
+# Prompt engineering, what llmwall's users do all day: they build LLM applications. "prompt" and "system
+# prompt" weigh as attack words (extraction attacks name them), and "Write a system prompt that makes the
+# model answer in JSON." was blocked (0.80). Written for this project; the probes in
+# tests/unit/test_overdefense.py use other wording.
+PROMPT_ENGINEERING = [
+    "Write a system prompt for a travel-booking assistant that only answers travel questions.",
+    "Draft a system message that tells the model to reply in British English.",
+    "Help me write a prompt that extracts dates and amounts from receipts.",
+    "Make this prompt clearer: 'Tell me about the data and also the trends and maybe the outliers.'",
+    "What should go in the system prompt and what in the user message for a RAG app?",
+    "Write a prompt that makes the model output a Markdown table of the results.",
+    "Create a prompt for Stable Diffusion: a lighthouse at dusk, oil painting.",
+    "Write instructions for a model that grades essays from 1 to 5 with a short reason.",
+    "Our prompt is 3,000 tokens long. How can we shorten it?",
+    "Write a prompt that asks the model to list its assumptions before it answers.",
+    "Design a prompt for summarizing meeting notes into action items with owners.",
+    "Give me three variants of this prompt for an A/B test: 'Describe the product in one sentence.'",
+    "How do I tell the model in the system prompt to answer only from the provided documents?",
+    "Write a JSON schema and a prompt so the model returns {name, email, company} from an e-mail signature.",
+    "Why does GPT-4o ignore the word limit in my prompt?",
+    "Write a system prompt for a SQL assistant that only writes SELECT queries.",
+    "Suggest a prompt that makes the model ask a clarifying question when the request is vague.",
+    "Turn these guidelines into a system prompt for our HR chatbot: be polite, never give legal advice.",
+    "What temperature and prompt work best for creative slogans?",
+    "Write a prompt that makes the assistant answer like a patient math tutor.",
+    "Review my prompt for a code-review bot and point out ambiguous instructions.",
+    "How do I write a prompt that makes the model cite the page numbers of its sources?",
+    "Write the prompt for a classifier that labels reviews as positive, negative or mixed.",
+    "Create a prompt that turns bullet points into a friendly newsletter paragraph.",
+    "How can I test my system prompt against prompt injection before launch?",
+    "Write a prompt chain: first extract entities, then summarize the relations between them.",
+    "What is the best way to give the model examples in a prompt, inline or as separate messages?",
+    "Write a system prompt that makes the model refuse to discuss competitors' prices.",
+    "Optimize this image prompt: 'a cat, cute, 4k, realistic, best quality'.",
+    "Write a prompt that makes the model return only the corrected text, without explanations.",
+]
+
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
     "Where should I store API keys in a Node.js project?", "Explain how public and private keys work in TLS.",
@@ -677,6 +714,8 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         add(rnd.choice(CODE_QUESTIONS).format(c=rnd.choice(CODE_PIECES)), "benign", "codeq")
     for _ in range(200 * scale):
         add(rnd.choice(HOWTO_OPENERS).format(t=rnd.choice(HOWTO_TASKS)), "benign", "howto")
+    for text in PROMPT_ENGINEERING:
+        add(text, "benign", "promptdev")
     return out
 
 
