@@ -25,8 +25,12 @@ What it does:
    corpus and label is spread evenly; fold 0 is the 25 % hold-out the figures are reported on.
 3. adds synthetic rows written for this project (instruction overrides in 20 languages, prompt
    leaks, fake delimiters, personas, instructions planted into the training part's documents, and
-   hard negatives: ordinary prompts with trigger words, role prompts, non-English prompts), built
-   from the training part of each fold only.
+   hard negatives: ordinary prompts with trigger words, role prompts, non-English prompts, and what
+   llmwall's users send all day -- tool results, agent scaffolding, retrieval prompts, talk about AI,
+   questions about pasted code, everyday how-to requests, prompt engineering), built from the
+   training part of each fold only. Each family of hard negatives came from an over-defence found by
+   scoring probe prompts with the fold-0 model (``--no-final``); the probes are
+   tests/unit/test_overdefense.py, in other wording than the families here.
 4. cuts every text into the windows the scorer itself uses (``Scorer.spans``); a negative text gives
    all its windows as negatives; a long positive text is handled as multiple-instance learning: first
    all of its windows share the text's weight, then only its highest-scoring window counts (an
