@@ -353,7 +353,6 @@ def _anchored_matches(finder, text: str, starts: list[int]) -> Iterable:
 _WORD = itemgetter(0)
 
 
-
 def _keyword_finder(by_word: dict[str, list[Rule]]) -> tuple[WordFinder, frozenset[int]]:
     """The keyword finder of one group (each word's value: the rules it wakes), and the words that have an
     anchored rule (only their positions are collected)."""
