@@ -24,6 +24,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +300,27 @@ def _kill_leftovers() -> None:
 
 
 # ------------------------------------------------------------------------------------------ client helpers
+
+
+def scrape(port: int, path: str = "/metrics") -> tuple[int, str]:
+    """(status, body) of llmwall's metrics endpoint on 127.0.0.1, fetched directly, not through a proxy."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # not through the proxy
+    try:
+        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metric_value(metrics: str, name: str, **labels: str) -> float:
+    """The sum of the samples of metric `name` whose labels include `labels`, in a Prometheus text page."""
+    total = 0.0
+    for line in metrics.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 def openai_client(**kw: Any) -> Any:

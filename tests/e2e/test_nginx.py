@@ -25,14 +25,13 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import openai
 import pytest
 
-from tests.e2e.harness import REPO, Mitmdump, free_port, free_ports, start_mitmdump
+from tests.e2e.harness import REPO, Mitmdump, free_port, free_ports, metric_value, scrape, start_mitmdump
 from tests.fakeprovider import FakeProvider, iter_acks
 
 TEMPLATE = REPO / "scripts" / "nginx" / "llmwall.conf"
@@ -257,21 +256,13 @@ def test_template_renders_and_nginx_accepts_it(nginx: Nginx, backends):
     for proxy, metrics in backends:
         assert f"server 127.0.0.1:{proxy.port} " in conf
         # what a load balancer probes: llmwall's /healthz on the metrics port of each instance
-        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with no_proxy.open(f"http://127.0.0.1:{metrics}/healthz", timeout=5) as r:
-            assert r.status == 200 and json.loads(r.read())["status"] in ("ok", "degraded")
+        status, body = scrape(metrics, "/healthz")
+        assert status == 200 and json.loads(body)["status"] in ("ok", "degraded")
 
 
 def guarded_chunks(backends) -> float:
     """Chunks llmwall has sent in guarded streams, over all instances (`llmwall_stream_chunks_total`)."""
-    total = 0.0
-    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    for _, metrics in backends:
-        with no_proxy.open(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as r:
-            for line in r.read().decode().splitlines():
-                if line.startswith("llmwall_stream_chunks_total{"):
-                    total += float(line.rsplit(" ", 1)[1])
-    return total
+    return sum(metric_value(scrape(metrics)[1], "llmwall_stream_chunks_total") for _, metrics in backends)
 
 
 def test_stream_is_unbuffered_through_nginx_and_llmwall(nginx: Nginx, backends, fake, sdk):

@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 
 import openai
 import pytest
 
-from tests.e2e.harness import free_port, openai_client
+from tests.e2e.harness import free_port, metric_value, openai_client, scrape
 
 SECRET = "ghp_" + "Qm3Wn5Eb7Rv9Tc1Yx2Uz4Ia6Os8Pd0Lf3Kg5"
 STREAM_SECRET = "ghp_" + "Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2"
 EMAIL = "frank.ocean@example.com"
-
-
-def scrape(port: int, path: str = "/metrics") -> tuple[int, str]:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # not through the proxy
-    try:
-        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def value(metrics: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in metrics.splitlines():
-        if not line.startswith(name + "{") and not line.startswith(name + " "):
-            continue
-        if all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def test_metrics_health_and_audit_log(proxy_factory, fake, monkeypatch, tmp_path):
@@ -61,17 +41,17 @@ def test_metrics_health_and_audit_log(proxy_factory, fake, monkeypatch, tmp_path
 
     status, metrics = scrape(port)
     assert status == 200
-    assert value(metrics, "llmwall_requests_total", provider="openai", decision="allowed") >= 1
-    assert value(metrics, "llmwall_requests_total", provider="openai", decision="blocked") == 1
-    assert value(metrics, "llmwall_requests_total", provider="openai", decision="pseudonymized") == 1
-    assert value(metrics, "llmwall_rule_matches_total", action="block", phase="request") >= 1
-    assert value(metrics, "llmwall_rule_matches_total", rule="email-address", phase="request") == 1
-    assert value(metrics, "llmwall_rule_matches_total", action="redact", phase="response") == 1
-    assert value(metrics, "llmwall_stream_first_chunk_seconds_count", provider="openai") == 1
-    assert value(metrics, "llmwall_stream_chunks_total", provider="openai") >= 2
-    assert value(metrics, "llmwall_active_streams") == 0
-    assert value(metrics, "llmwall_scan_seconds_count", phase="request") >= 3
-    assert value(metrics, "llmwall_rules_loaded") > 100
+    assert metric_value(metrics, "llmwall_requests_total", provider="openai", decision="allowed") >= 1
+    assert metric_value(metrics, "llmwall_requests_total", provider="openai", decision="blocked") == 1
+    assert metric_value(metrics, "llmwall_requests_total", provider="openai", decision="pseudonymized") == 1
+    assert metric_value(metrics, "llmwall_rule_matches_total", action="block", phase="request") >= 1
+    assert metric_value(metrics, "llmwall_rule_matches_total", rule="email-address", phase="request") == 1
+    assert metric_value(metrics, "llmwall_rule_matches_total", action="redact", phase="response") == 1
+    assert metric_value(metrics, "llmwall_stream_first_chunk_seconds_count", provider="openai") == 1
+    assert metric_value(metrics, "llmwall_stream_chunks_total", provider="openai") >= 2
+    assert metric_value(metrics, "llmwall_active_streams") == 0
+    assert metric_value(metrics, "llmwall_scan_seconds_count", phase="request") >= 3
+    assert metric_value(metrics, "llmwall_rules_loaded") > 100
     for planted in (SECRET, STREAM_SECRET, EMAIL):
         assert planted not in metrics
 
@@ -103,9 +83,9 @@ def test_a_stalled_provider_counts_as_an_upstream_error(proxy_factory, fake, mon
     finally:
         reply.release()
     metrics = scrape(port)[1]
-    assert value(metrics, "llmwall_stream_aborts_total", reason="upstream_error") == 1
-    assert value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 0
-    assert value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
+    assert metric_value(metrics, "llmwall_stream_aborts_total", reason="upstream_error") == 1
+    assert metric_value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 0
+    assert metric_value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
 
 
 def test_an_upstream_tls_failure_reaches_the_sdk_as_an_error_and_is_counted(proxy_factory, fake, monkeypatch):
@@ -119,6 +99,6 @@ def test_an_upstream_tls_failure_reaches_the_sdk_as_an_error_and_is_counted(prox
         openai_client().chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     assert caught.value.status_code == 502
     metrics = scrape(port)[1]
-    assert value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
-    assert value(metrics, "llmwall_requests_total", provider="openai") == 1
+    assert metric_value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
+    assert metric_value(metrics, "llmwall_requests_total", provider="openai") == 1
     assert wrong.addon_errors() == []

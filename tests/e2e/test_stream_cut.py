@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from tests.e2e.harness import curl, openai_client
-from tests.e2e.test_observability import free_port, scrape, value
+from tests.e2e.harness import free_port, metric_value, scrape
 from tests.fakeprovider import ToolCall
 
 
@@ -41,9 +41,9 @@ def test_a_silent_provider_gets_the_client_an_error_event_and_is_disconnected(cu
     finally:
         reply.release()
     metrics = scrape(cut_proxy.metrics_port)[1]
-    assert value(metrics, "llmwall_stream_aborts_total", reason="upstream_stall") == 1
-    assert value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
-    assert value(metrics, "llmwall_active_streams") == 0
+    assert metric_value(metrics, "llmwall_stream_aborts_total", reason="upstream_stall") == 1
+    assert metric_value(metrics, "llmwall_upstream_errors_total", provider="openai") == 1
+    assert metric_value(metrics, "llmwall_active_streams") == 0
     assert cut_proxy.addon_errors() == []
     assert "mitmproxy has crashed" not in cut_proxy.log
 
@@ -85,8 +85,8 @@ def test_a_blocked_stream_ends_at_once_and_the_provider_is_disconnected(cut_prox
     finally:
         reply.release()
     metrics = scrape(cut_proxy.metrics_port)[1]
-    assert value(metrics, "llmwall_stream_aborts_total", reason="blocked") == 1
-    assert value(metrics, "llmwall_active_streams") == 0
+    assert metric_value(metrics, "llmwall_stream_aborts_total", reason="blocked") == 1
+    assert metric_value(metrics, "llmwall_active_streams") == 0
     assert cut_proxy.addon_errors() == []
 
 
@@ -111,11 +111,11 @@ def test_a_client_that_goes_away_mid_stream_releases_the_provider_connection(cut
     deadline = time.monotonic() + 5
     while True:
         metrics = scrape(cut_proxy.metrics_port)[1]
-        if value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 1:
+        if metric_value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 1:
             break
         assert time.monotonic() < deadline, "client_disconnect was not counted"
         time.sleep(0.1)
-    assert value(metrics, "llmwall_active_streams") == 0
+    assert metric_value(metrics, "llmwall_active_streams") == 0
     assert cut_proxy.addon_errors() == []
 
 
