@@ -506,6 +506,30 @@ PROMPT_ENGINEERING = [
     "Write a prompt that makes the model return only the corrected text, without explanations.",
 ]
 
+# Standing instructions: users set preferences for the rest of a chat ("From now on, keep your answers
+# under 100 words."). DAN-style jailbreaks open the same way ("From now on you are going to act as"), so
+# "from now on" weighed as an attack word and 9 of 30 such preferences were blocked. Openers and preferences
+# written for this project; the probes in tests/unit/test_overdefense.py use other wording.
+STANDING_OPENERS = [
+    "From now on, {p}", "From now on {p}", "For the rest of this chat, {p}", "Going forward, {p}",
+    "For all your answers, {p}", "Until I say otherwise, {p}", "In this conversation, {p}", "Please, from now on, {p}",
+    "From now on in this chat, {p}", "For every reply, {p}",
+]
+STANDING_PREFERENCES = [
+    "keep each answer to three sentences.", "answer in bullet points.", "use metric units.",
+    "write the code in TypeScript.", "call me Priya.", "reply in Spanish so I can practise.",
+    "talk like a friendly cowboy.", "put a one-line summary at the top.", "skip the emojis.",
+    "explain things as if I were twelve.", "give the answer first and the reasoning after.",
+    "format every date as YYYY-MM-DD.", "ask me a question before you assume anything.", "use British spelling.",
+    "be more concise.", "list the sources you used at the end.", "say 'noted' when I give you a task and wait for my go.",
+    "when I type 'next', give me another practice question.", "only use the ingredients I list.",
+    "be my Socratic tutor and don't give away the solution.", "make your answers rhyme, it's for my kid's party.",
+    "show prices in euros.", "add type hints to all Python code.", "assume I'm on macOS.", "number your steps.",
+    "reply with just the corrected sentence.", "use a formal tone for all e-mails you draft.",
+    "give me two options each time and recommend one.", "mark anything you're unsure about with (?).",
+    "write shell commands for zsh.", "respond with a short example after each explanation.",
+]
+
 BENIGN_SECURITY = [
     "How do I reset my email password if I forgot it?", "What makes a password strong?",
     "Where should I store API keys in a Node.js project?", "Explain how public and private keys work in TLS.",
@@ -720,6 +744,11 @@ def synthetic_rows(train: list[dict], seed: int = 7, scale: int = 1) -> list[dic
         add(rnd.choice(HOWTO_OPENERS).format(t=rnd.choice(HOWTO_TASKS)), "benign", "howto")
     for text in PROMPT_ENGINEERING:
         add(text, "benign", "promptdev")
+    for _ in range(150 * scale):
+        line = rnd.choice(STANDING_OPENERS).format(p=rnd.choice(STANDING_PREFERENCES))
+        if benign_short and rnd.random() < 0.4:
+            line = f"{line} {rnd.choice(benign_short)}"
+        add(line, "benign", "standing")
     return out
 
 
