@@ -826,14 +826,16 @@ def docs_rows(max_chunks: int, chunk_chars: int = 1500, folder: Path = DOCS_FOLD
     where the system has them, the READMEs, NEWS, licences and Markdown of /usr/share/doc; pieces of about
     `chunk_chars` (whole paragraphs), duplicates dropped, at most `max_chunks` spread over all of them.
     Agents read documentation all day, and none of the dev corpora holds any: words like "response",
-    "prompt" and "200" weigh as attack evidence, and the shipped model blocks 8 of the 80 READMEs of the
-    packages installed beside llmwall (scripts/eval.py measures those; none of them is trained on here).
+    "prompt" and "200" weigh as attack evidence, and a model trained without it blocks 10 of the 80 READMEs
+    of the packages installed beside llmwall (scripts/eval.py measures those; none of them, and no 200
+    characters of them, is trained on here).
 
-    Off by default (``--docs-chunks 0``), because it trades one false positive for another. Measured on the
-    hold-out (fold-0 models, threshold 0.6672), 1,000 pieces: READMEs blocked 8 -> 2 of 80 and installed
-    code 3 -> 0 of 300, but BIPIA's clean e-mails flagged 2 -> 5 of 22 (hard benign 3.0 -> 4.4 %) and 3-5
-    fewer of 636 attacks; 500 pieces at weight 0.5 and 1,000 at 0.3 gave the same picture. Turn it on when
-    the traffic is mostly documentation."""
+    On by default since the fifth session (1,000 pieces). Measured on the hold-out (fold-0 models, threshold
+    0.6672): READMEs blocked by the scorer 7 -> 2 of 80, installed code 2 -> 1 of 300, hard benign 8 -> 9 of
+    270, attacks 562 -> 559 of 636; out of fold (scorer alone) recall 82.8 -> 82.1 %, ordinary false
+    positives 4 -> 5 of 825, hard 21 -> 18 of 1,546. An earlier model paid more (BIPIA's clean e-mails 2 -> 5
+    of 22), which is why it was off until then. The pieces depend on the machine (/usr/share/doc), so a
+    retrain elsewhere gives a slightly different model; ``--docs-chunks 0`` leaves them out."""
     import gzip
 
     texts: list[str] = []
@@ -1062,7 +1064,8 @@ def main(argv=None) -> int:
     ap.add_argument("--code-dir", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
                     help="benign source code to train on (default: this Python's standard library)")
     ap.add_argument("--code-chunks", type=int, default=1500, help="at most this many code pieces (0: none)")
-    ap.add_argument("--docs-chunks", type=int, default=0, help="at most this many documentation pieces (0: none; see docs_rows)")
+    ap.add_argument("--docs-chunks", type=int, default=1000,
+                    help="at most this many documentation pieces (0: none; see docs_rows)")
     ap.add_argument("--docs-weight", type=float, default=CORPUS_WEIGHT["docs_text"],
                     help="loss weight of a documentation piece (relative, like the corpus weights)")
     ap.add_argument("--code-weight", type=float, default=CORPUS_WEIGHT["code_stdlib"],
