@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -172,13 +173,38 @@ class Mitmdump:
         self.stop()
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct TCP ports that are free now. The sockets stay open until all are chosen: ports
-    picked one at a time and closed at once can come back twice (two proxies then fight over one)."""
-    socks = [socket.socket() for _ in range(count)]
+def _ephemeral_range() -> tuple[int, int]:
     try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports that are free now, for servers a test starts and addresses by port.
+
+    They are drawn below the kernel's ephemeral range: a port the kernel hands out for bind(0) can be handed
+    out again as the local port of any outgoing connection before the server binds it (CI once lost the
+    metrics port of a restarted mitmdump that way). The sockets stay open until all are chosen, so one call
+    never returns the same port twice."""
+    low, _high = _ephemeral_range()
+    floor = max(1024, min(20000, low - 2000))
+    picker = random.Random()
+    socks: list[socket.socket] = []
+    try:
+        for _attempt in range(1000):
+            if len(socks) == count:
+                break
+            sock = socket.socket()
+            try:
+                sock.bind(("127.0.0.1", picker.randrange(floor, low)))
+            except OSError:
+                sock.close()
+                continue
+            socks.append(sock)
+        if len(socks) < count:
+            raise RuntimeError(f"no {count} free ports in {floor}-{low - 1}")
         return [sock.getsockname()[1] for sock in socks]
     finally:
         for sock in socks:
