@@ -1066,6 +1066,8 @@ def main(argv=None) -> int:
     ap.add_argument("--code-chunks", type=int, default=1500, help="at most this many code pieces (0: none)")
     ap.add_argument("--docs-chunks", type=int, default=1000,
                     help="at most this many documentation pieces (0: none; see docs_rows)")
+    ap.add_argument("--docs-dir", type=Path, default=DOCS_FOLDER,
+                    help="documentation folder read besides Python's help topics (READMEs, NEWS, *.md, *.rst)")
     ap.add_argument("--docs-weight", type=float, default=CORPUS_WEIGHT["docs_text"],
                     help="loss weight of a documentation piece (relative, like the corpus weights)")
     ap.add_argument("--code-weight", type=float, default=CORPUS_WEIGHT["code_stdlib"],
@@ -1074,7 +1076,7 @@ def main(argv=None) -> int:
 
     rows = [r for r in load_rows(args.eval_dir) if r.get("text")]
     rows += code_rows(args.code_dir, args.code_chunks)
-    rows += docs_rows(args.docs_chunks)
+    rows += docs_rows(args.docs_chunks, folder=args.docs_dir)
     CORPUS_WEIGHT["code_stdlib"] = args.code_weight
     CORPUS_WEIGHT["docs_text"] = args.docs_weight
     fold = [fold_of(r["text"], args.folds) for r in rows]
