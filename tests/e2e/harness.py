@@ -173,7 +173,8 @@ class Mitmdump:
         self.stop()
 
 
-def _ephemeral_range() -> tuple[int, int]:
+def ephemeral_port_range() -> tuple[int, int]:
+    """The local ports the kernel gives outgoing connections (and bind(0)): low, high."""
     try:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
         return int(low), int(high)
@@ -188,7 +189,7 @@ def free_ports(count: int) -> list[int]:
     out again as the local port of any outgoing connection before the server binds it (CI once lost the
     metrics port of a restarted mitmdump that way). The sockets stay open until all are chosen, so one call
     never returns the same port twice."""
-    low, _high = _ephemeral_range()
+    low, _high = ephemeral_port_range()
     floor = max(1024, min(20000, low - 2000))
     picker = random.Random()
     socks: list[socket.socket] = []

@@ -8,13 +8,14 @@ provider with the provider's Host and SNI, that every wire format arrives intact
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx2
 import openai
 import pytest
 import requests
 
-from tests.e2e.harness import anthropic_client, curl, openai_client
+from tests.e2e.harness import anthropic_client, curl, ephemeral_port_range, free_ports, openai_client
 from tests.fakeprovider import WIRE_DIR, Reply, ToolCall, iter_acks
 
 
@@ -263,3 +264,15 @@ def test_upstream_tls_checks_the_host_name(proxy_factory, fake):
     res = curl(p, "https://nocert.example.net/")
     assert res.returncode != 0 and b"certificate verify failed" in res.stdout.lower()
     assert [r.host for r in fake.requests] == ["api.openai.com"]
+
+
+def test_free_ports_are_distinct_bindable_and_below_the_ephemeral_port_range():
+    # below the range the kernel gives outgoing connections, a chosen port cannot be taken by one before the
+    # server binds it (a CI run once lost a restarted mitmdump's metrics port that way)
+    low, _high = ephemeral_port_range()
+    ports = free_ports(8)
+    assert len(set(ports)) == 8
+    assert all(1024 <= port < low for port in ports)
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
