@@ -174,19 +174,15 @@ def backends(fake_provider: FakeProvider, tmp_path_factory: pytest.TempPathFacto
     metrics_ports = free_ports(2)  # chosen together: two free_port() calls in parallel can return the same port
 
     def start(i: int) -> None:
-        # a port free when chosen can still be taken before mitmdump binds it (CI once lost one): retry
-        for attempt in range(3):
-            metrics = metrics_ports[i] if attempt == 0 else free_ports(1)[0]
-            try:
-                proxy = start_mitmdump(fake_provider, tmp_path_factory.mktemp(f"nginx-backend{i}"),
-                                       mode="reverse:https://api.openai.com", confdir=mitm_confdir,
-                                       sets=[f"llmwall_metrics_port={metrics}"])
-                results[i] = (proxy, metrics)
-                return
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                results[i] = exc
-                if "Address already in use" not in str(exc):
-                    return
+        # no retry on "Address already in use": free_ports() draws below the ephemeral range, where no
+        # outgoing connection can take the port before mitmdump binds it (the cause of the one CI failure)
+        try:
+            proxy = start_mitmdump(fake_provider, tmp_path_factory.mktemp(f"nginx-backend{i}"),
+                                   mode="reverse:https://api.openai.com", confdir=mitm_confdir,
+                                   sets=[f"llmwall_metrics_port={metrics_ports[i]}"])
+            results[i] = (proxy, metrics_ports[i])
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            results[i] = exc
 
     threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
     for t in threads:
