@@ -589,7 +589,7 @@ def judge_stream(t: Target, run: StreamRun, events: int, gap: float, delta: Metr
                       + (f" (the buffer is {where})" if where else ""), detail=detail,
                       fix=["turn response buffering off on every hop for text/event-stream: nginx "
                            "`proxy_buffering off;` (or send `X-Accel-Buffering: no`), a mitmproxy in front of llmwall "
-                           "`--set stream_large_bodies=1` (never on llmwall's own: requests would go unscanned), "
+                           "`--set stream_large_bodies=1` (on llmwall's own, llmwall applies it to other traffic only), "
                            "HAProxy `option http-no-delay`, no gzip on SSE",
                            "llmwall itself streams provider replies it recognises; a reply it does not "
                            "recognise as a stream (odd Content-Type) is buffered whole"])

@@ -30,6 +30,7 @@ from llmwall_core.stream_guard import StreamGuard
 from . import cutter
 from .access import AccessControl, client_of
 from .audit import AuditWriter, audit_record
+from .bodies import LargeBodies
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
 from .streaming import GuardedStream, make_decoder
@@ -84,6 +85,7 @@ class LLMWall:
         self.audit: AuditWriter | None = None
         self.watcher: RuleWatcher | None = None
         self.access = AccessControl(frozenset(), None)
+        self.bodies = LargeBodies()
         self.streaming: dict[str, http.HTTPFlow] = {}  # flows whose guarded reply is streaming now
         self._tasks: set[asyncio.Task] = set()
         self._stall_watch: asyncio.Task | None = None
@@ -95,6 +97,7 @@ class LLMWall:
             loader.add_option(name, typespec, default, help_text)
 
     def configure(self, updated: set[str]) -> None:
+        self.bodies.configure(updated)
         if not any(name.startswith("llmwall_") for name in updated):
             return
         settings = parse_settings(ctx.options)
@@ -167,6 +170,7 @@ class LLMWall:
             return
         route = match_route(flow.request.host, flow.request.port, self.settings.providers)
         if route is None:
+            self.bodies.stream_if_large(flow, flow.request)
             return
         client = client_of(flow, self.settings.trusted_proxies)
         exchange = Exchange(route, get_format(route.format), self.rules, time.monotonic(), client)
@@ -253,7 +257,12 @@ class LLMWall:
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.get(flow.id)
-        if exchange is None or exchange.synthetic or flow.response is None:
+        if flow.response is None:
+            return
+        if exchange is None:
+            self.bodies.stream_if_large(flow, flow.response)
+            return
+        if exchange.synthetic:
             return
         response = flow.response
         content_type = response.headers.get("content-type", "").lower()
@@ -261,7 +270,9 @@ class LLMWall:
         if response.status_code < 400 or any(t in content_type for t in STREAM_TYPES):
             codec = exchange.fmt.stream_codec(flow.request.path, content_type)
         if codec is None:
-            return  # not a stream we understand: buffered, and scanned whole in `response`
+            if response.status_code >= 400 or "json" not in content_type:
+                self.bodies.stream_if_large(flow, response)  # a reply `_scan_reply` does not read
+            return  # otherwise buffered, and scanned whole in `response`
         assert self.settings is not None
         from llmwall_core.framing import make_framer
 
@@ -369,13 +380,13 @@ class LLMWall:
         if response.status_code >= 400 or "json" not in response.headers.get("content-type", "").lower():
             return
         if response.raw_content is None or len(response.raw_content) > self.settings.max_body:
-            self._annotate(flow, exchange, note="reply too large to scan")
+            self._reply_not_scanned(flow, exchange, f"it is larger than llmwall_max_body ({self.settings.max_body} bytes)")
             return
         try:
             body = decode_limited(response.raw_content, response.headers.get("content-encoding", ""),
                                   self.settings.max_body)
         except ValueError:  # TooLarge included
-            self._annotate(flow, exchange, note="reply could not be decoded within llmwall_max_body")
+            self._reply_not_scanned(flow, exchange, "it could not be decoded within llmwall_max_body")
             return
         if not body:
             return
@@ -386,10 +397,7 @@ class LLMWall:
                                                    max_depth=self.settings.max_json_depth)
             self.telemetry.scan_seconds.labels("response").observe(time.perf_counter() - started)
         except JsonTooDeep as exc:  # readable only past a limit: the same policy as a reply that cannot be scanned
-            log.warning("llmwall: reply not scanned: %s (llmwall_fail=%s)", exc, "open" if self.settings.fail_open else "closed")
-            if not self.settings.fail_open:
-                self._replace_reply(flow, exchange, 502, f"llmwall could not scan the reply: {exc}")
-            self._annotate(flow, exchange, note=f"reply not scanned: {exc}")
+            self._reply_not_scanned(flow, exchange, str(exc))
             return
         except UnreadableBody:
             return  # not a reply shape we know (e.g. a list endpoint): nothing to scan
@@ -407,6 +415,14 @@ class LLMWall:
             if verdict.decision != "allowed" and exchange.decision == "allowed":
                 exchange.decision = verdict.decision
         self._annotate(flow, exchange)
+
+    def _reply_not_scanned(self, flow: http.HTTPFlow, exchange: Exchange, reason: str) -> None:
+        """A reply llmwall cannot read follows llmwall_fail: replaced by an error (closed) or passed (open)."""
+        assert self.settings is not None
+        log.warning("llmwall: reply not scanned: %s (llmwall_fail=%s)", reason, "open" if self.settings.fail_open else "closed")
+        if not self.settings.fail_open:
+            self._replace_reply(flow, exchange, 502, f"llmwall could not scan the reply: {reason}")
+        self._annotate(flow, exchange, note=f"reply not scanned: {reason}")
 
     def _replace_reply(self, flow: http.HTTPFlow, exchange: Exchange, status: int, message: str) -> None:
         assert flow.response is not None
