@@ -191,6 +191,10 @@ class LLMWall:
             return
         settings = self.settings
         assert settings is not None
+        if flow.request.headers.get("upgrade", "").lower() == "websocket":
+            # the Realtime and Live APIs: llmwall does not read WebSocket messages, so the session is unscannable
+            self._unscannable(flow, exchange, 403, "llmwall does not scan WebSocket sessions (such as the Realtime API)")
+            return
         if flow.request.method in ("GET", "HEAD", "OPTIONS", "DELETE") and not flow.request.raw_content:
             return
         if flow.request.raw_content is None:

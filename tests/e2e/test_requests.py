@@ -187,3 +187,15 @@ def test_operator_added_provider_host(proxy_factory, fake, monkeypatch):
     fake.script(text=["ok"])
     client.chat.completions.create(model="llama", messages=[{"role": "user", "content": f"key {SECRET}"}])
     assert SECRET not in fake.llm_requests()[-1].body.decode()
+
+
+def test_realtime_websocket_session_is_refused_when_fail_closed(client_env, fake):
+    """llmwall does not read WebSocket messages, so a Realtime session would pass unscanned: refused instead."""
+    out = curl(client_env, "https://api.openai.com/v1/realtime?model=gpt-realtime",
+               headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Authorization": "Bearer sk-test"},
+               extra=["-w", "\\n%{http_code}"])
+    body, status = out.stdout.decode().rsplit("\n", 1)
+    assert status == "403"
+    assert "WebSocket" in json.loads(body)["error"]["message"]
+    assert fake.requests == []

@@ -352,3 +352,34 @@ async def test_reply_over_max_body_follows_fail_policy(addon_ctx, fail, expect_s
     assert "reply not scanned" in flow.comment and "llmwall_max_body" in flow.comment
     if fail == "closed":
         assert SECRET not in flow.response.get_text()
+
+
+# -- WebSocket sessions (the Realtime API) cannot be scanned: they follow llmwall_fail -----------------------
+
+
+def websocket_flow(host: str = "api.openai.com") -> http.HTTPFlow:
+    flow = chat_flow("", host=host)
+    flow.request.method = "GET"
+    flow.request.path = "/v1/realtime?model=gpt-realtime"
+    flow.request.content = b""
+    flow.request.headers.update({"connection": "Upgrade", "upgrade": "websocket", "sec-websocket-version": "13",
+                                 "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    return flow
+
+
+@pytest.mark.parametrize("fail, refused", [("closed", True), ("open", False)])
+async def test_websocket_session_to_a_provider_follows_fail_policy(addon_ctx, fail, refused):
+    addon, tctx = addon_ctx
+    tctx.configure(addon, llmwall_fail=fail)
+    flow = await send(addon, websocket_flow())
+    if refused:
+        assert flow.response.status_code == 403
+        assert "WebSocket" in json.loads(flow.response.content)["error"]["message"]
+    else:
+        assert flow.response is None and "not scanned" in flow.comment
+
+
+async def test_websocket_to_other_hosts_is_untouched(addon_ctx):
+    addon, _ = addon_ctx
+    flow = await send(addon, websocket_flow(host="example.com"))
+    assert flow.response is None and not flow.comment
