@@ -20,7 +20,7 @@ from llmwall_core.model import Finding
 from llmwall_core.policy import JsonTooDeep, UnreadableBody, Verdict, inspect_request, inspect_response
 from llmwall_core.providers import get_format
 from llmwall_core.providers.base import WireFormat
-from llmwall_core.providers.routes import Route, match_route
+from llmwall_core.providers.routes import Route
 from llmwall_core.pseudonyms import PseudonymVault
 from llmwall_core.ratelimit import RateLimiter
 from llmwall_core.rules import RuleError, load_rules
@@ -33,6 +33,7 @@ from .audit import AuditWriter, audit_record
 from .bodies import LargeBodies
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
+from .routing import route_of
 from .streaming import GuardedStream, make_decoder
 from .telemetry import Telemetry
 
@@ -168,7 +169,7 @@ class LLMWall:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or self.settings is None or self.rules is None:
             return
-        route = match_route(flow.request.host, flow.request.port, self.settings.providers)
+        route = route_of(flow, self.settings.providers)
         if route is None:
             self.bodies.stream_if_large(flow, flow.request)
             return

@@ -11,7 +11,8 @@ from mitmproxy.contentviews import Contentview, Metadata
 
 from llmwall_core.framing import make_framer
 from llmwall_core.providers import get_format
-from llmwall_core.providers.routes import match_route
+
+from .routing import route_of
 
 MAX_RENDER = 200_000
 
@@ -23,7 +24,7 @@ def _format_of(metadata: Metadata) -> str | None:
     info = flow.metadata.get("llmwall")
     if isinstance(info, dict) and info.get("format"):
         return info["format"]
-    route = match_route(flow.request.host, flow.request.port)
+    route = route_of(flow)
     return route.format if route else None
 
 

@@ -199,3 +199,15 @@ def test_realtime_websocket_session_is_refused_when_fail_closed(client_env, fake
     assert status == "403"
     assert "WebSocket" in json.loads(body)["error"]["message"]
     assert fake.requests == []
+
+
+def test_a_provider_asked_for_by_address_is_still_scanned(client_env, fake):
+    """A client that names the provider only in the Host header (the request goes to an IP address, as in
+    transparent or local mode) is scanned like one that names it in the URL."""
+    url = f"http://127.0.0.1:{fake.plain_port}/v1/chat/completions"
+    out = curl(client_env, url, data={"model": "gpt-4o", "messages": [{"role": "user", "content": INJECTION}]},
+               headers={"Host": "api.openai.com", "Authorization": "Bearer sk-test"}, extra=["-w", "\\n%{http_code}"])
+    body, status = out.stdout.decode().rsplit("\n", 1)
+    assert status == "403"
+    assert "llmwall blocked this request" in json.loads(body)["error"]["message"]
+    assert fake.requests == []
