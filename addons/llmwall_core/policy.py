@@ -15,6 +15,7 @@ from typing import Any
 from .identity import Client
 from .jsonpath import render, set_at
 from .model import Action, Finding, Phase, TextPiece
+from .providers._util import walk_strings
 from .providers.base import WireFormat
 from .pseudonyms import PseudonymVault
 from .scan import RuleSet, mask
@@ -105,7 +106,8 @@ def inspect_request(
         parsed = fmt.parse_request(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableBody(f"not a {fmt.name} request: {exc}") from None
-    findings = ruleset.scan_pieces(parsed.pieces, Phase.REQUEST, provider, parsed.model, client)
+    pieces = parsed.pieces or every_string(doc)
+    findings = ruleset.scan_pieces(pieces, Phase.REQUEST, provider, parsed.model, client)
     verdict = Verdict("allowed", findings, model=parsed.model, stream=parsed.stream, incident=new_incident_id())
     if not findings:
         return verdict
@@ -114,7 +116,7 @@ def inspect_request(
         verdict.decision = "blocked"
         verdict.blocked_by = blocking
         return verdict
-    changed = _rewrite_pieces(doc, parsed.pieces, findings, ruleset, vault) if enforce else False
+    changed = _rewrite_pieces(doc, pieces, findings, ruleset, vault) if enforce else False
     kinds = {f.action for f in findings}
     verdict.decision = (
         "pseudonymized" if Action.PSEUDONYMIZE in kinds else "redacted" if Action.REDACT in kinds else "logged"
@@ -122,6 +124,14 @@ def inspect_request(
     if changed:
         verdict.body = dump_json(doc)
     return verdict
+
+
+def every_string(doc: Any) -> list[TextPiece]:
+    """Every string of a body whose shape the format does not know, as user text: an endpoint llmwall has no
+    parser for (OpenAI's Assistants threads and runs, Conversations items, a gateway's own API) still carries
+    text to the provider, and it is scanned rather than waved through. Data URLs (inline images) are left out."""
+    return [TextPiece("user", path, text) for path, text in walk_strings(doc, ())
+            if text.strip() and not text.startswith("data:")]
 
 
 def _rewrite_pieces(

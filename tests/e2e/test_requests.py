@@ -211,3 +211,20 @@ def test_a_provider_asked_for_by_address_is_still_scanned(client_env, fake):
     assert status == "403"
     assert "llmwall blocked this request" in json.loads(body)["error"]["message"]
     assert fake.requests == []
+
+
+def test_assistants_and_conversations_requests_are_scanned(client_env, fake):
+    """Endpoints llmwall has no parser for are scanned string by string (the SDK's own calls)."""
+    client = openai_client()
+    with pytest.raises(openai.PermissionDeniedError):
+        client.conversations.items.create("conv_1", items=[
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": INJECTION}]}])
+    assert fake.llm_requests() == [] and fake.requests == []
+    message = {"id": "msg_1", "object": "thread.message", "created_at": 0, "thread_id": "thread_1", "role": "user",
+               "content": [], "attachments": [], "metadata": {}, "assistant_id": None, "run_id": None,
+               "status": "completed", "incomplete_details": None, "completed_at": None, "incomplete_at": None}
+    fake.script(path="/v1/threads/thread_1/messages", body=json.dumps(message), content_type="application/json")
+    client.beta.threads.messages.create("thread_1", role="user", content=f"Why does {SECRET} fail?")  # deprecated, still sold
+    sent = fake.requests[-1]
+    assert sent.path == "/v1/threads/thread_1/messages"
+    assert SECRET not in sent.body.decode() and "[REDACTED:github-token]" in sent.body.decode()
