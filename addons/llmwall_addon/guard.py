@@ -219,7 +219,8 @@ class LLMWall:
                 settings.enforce, exchange.client)
         started = time.perf_counter()
         try:
-            verdict = await scan_off_loop_if_large(inspect_request, args, len(body), max_depth=settings.max_json_depth)
+            verdict = await scan_off_loop_if_large(inspect_request, args, len(body), max_depth=settings.max_json_depth,
+                                                   content_type=flow.request.headers.get("content-type", ""))
         except UnreadableBody as exc:
             self._unscannable(flow, exchange, 400, f"request could not be read: {exc}")
             return

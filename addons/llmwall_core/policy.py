@@ -15,6 +15,7 @@ from typing import Any
 from .identity import Client
 from .jsonpath import render, set_at
 from .model import Action, Finding, Phase, TextPiece
+from .multipart import MultipartError, form_pieces, is_multipart, splice
 from .providers._util import walk_strings
 from .providers.base import WireFormat
 from .pseudonyms import PseudonymVault
@@ -99,16 +100,54 @@ def inspect_request(
     enforce: bool = True,
     client: Client | None = None,
     max_depth: int = MAX_JSON_DEPTH,
+    content_type: str = "",
 ) -> Verdict:
-    """Scan a request body. Raises UnreadableBody when it cannot be read in `fmt`."""
+    """Scan a request body (JSON, or a multipart form). Raises UnreadableBody when it cannot be read."""
+    if is_multipart(content_type):
+        return _inspect_form(ruleset, provider, content_type, body, vault, enforce, client)
     doc = decode_json(body, max_depth)
     try:
         parsed = fmt.parse_request(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableBody(f"not a {fmt.name} request: {exc}") from None
     pieces = parsed.pieces or every_string(doc)
-    findings = ruleset.scan_pieces(pieces, Phase.REQUEST, provider, parsed.model, client)
-    verdict = Verdict("allowed", findings, model=parsed.model, stream=parsed.stream, incident=new_incident_id())
+    verdict = _judge(ruleset, pieces, provider, parsed.model, client)
+    verdict.stream = parsed.stream
+    if verdict.decision in ("allowed", "blocked") or not enforce:
+        return verdict
+    new_texts = _rewritten_texts(pieces, verdict.findings, ruleset, vault)
+    for index, text in new_texts.items():
+        set_at(doc, pieces[index].path, text)
+    if new_texts:
+        verdict.body = dump_json(doc)
+    return verdict
+
+
+def _inspect_form(
+    ruleset: RuleSet, provider: str, content_type: str, body: bytes, vault: PseudonymVault, enforce: bool,
+    client: Client | None,
+) -> Verdict:
+    """A multipart form (file upload, audio transcription): its text parts are scanned, rewrites spliced in."""
+    try:
+        parts, pieces = form_pieces(content_type, body)
+    except MultipartError as exc:
+        raise UnreadableBody(str(exc)) from None
+    model = next((p.text.strip() for p in pieces if parts[p.path[1]].name == "model"), None)
+    verdict = _judge(ruleset, pieces, provider, model, client)
+    if verdict.decision in ("allowed", "blocked") or not enforce:
+        return verdict
+    new_texts = _rewritten_texts(pieces, verdict.findings, ruleset, vault)
+    if new_texts:
+        verdict.body = splice(body, parts, {pieces[i].path[1]: text for i, text in new_texts.items()})
+    return verdict
+
+
+def _judge(
+    ruleset: RuleSet, pieces: Sequence[TextPiece], provider: str, model: str | None, client: Client | None
+) -> Verdict:
+    """The findings in `pieces` and the decision they make (the body is rewritten by the caller)."""
+    findings = ruleset.scan_pieces(pieces, Phase.REQUEST, provider, model, client)
+    verdict = Verdict("allowed", findings, model=model, incident=new_incident_id())
     if not findings:
         return verdict
     blocking = sorted({f.rule_id for f in findings if f.action is Action.BLOCK})
@@ -116,13 +155,10 @@ def inspect_request(
         verdict.decision = "blocked"
         verdict.blocked_by = blocking
         return verdict
-    changed = _rewrite_pieces(doc, pieces, findings, ruleset, vault) if enforce else False
     kinds = {f.action for f in findings}
     verdict.decision = (
         "pseudonymized" if Action.PSEUDONYMIZE in kinds else "redacted" if Action.REDACT in kinds else "logged"
     )
-    if changed:
-        verdict.body = dump_json(doc)
     return verdict
 
 
@@ -134,13 +170,15 @@ def every_string(doc: Any) -> list[TextPiece]:
             if text.strip() and not text.startswith("data:")]
 
 
-def _rewrite_pieces(
-    doc: Any, pieces: Sequence[TextPiece], findings: Sequence[Finding], ruleset: RuleSet, vault: PseudonymVault
-) -> bool:
+def _rewritten_texts(
+    pieces: Sequence[TextPiece], findings: Sequence[Finding], ruleset: RuleSet, vault: PseudonymVault
+) -> dict[int, str]:
+    """The new text of each piece a redaction or pseudonym changes, by piece index."""
     by_piece: dict[int, list[Finding]] = {}
     for finding in findings:
         if finding.action in (Action.REDACT, Action.PSEUDONYMIZE) and finding.piece >= 0 and finding.end > finding.start:
             by_piece.setdefault(finding.piece, []).append(finding)
+    new_texts: dict[int, str] = {}
     for index, found in by_piece.items():
         piece = pieces[index]
         found.sort(key=lambda f: (f.start, -(f.end - f.start), ACTION_ORDER[f.action]))
@@ -158,8 +196,8 @@ def _rewrite_pieces(
                 parts.append(f"[REDACTED:{finding.rule_id}]")
             cursor = finding.end
         parts.append(piece.text[cursor:])
-        set_at(doc, piece.path, "".join(parts))
-    return bool(by_piece)
+        new_texts[index] = "".join(parts)
+    return new_texts
 
 
 def hit_effect(

@@ -228,3 +228,25 @@ def test_assistants_and_conversations_requests_are_scanned(client_env, fake):
     sent = fake.requests[-1]
     assert sent.path == "/v1/threads/thread_1/messages"
     assert SECRET not in sent.body.decode() and "[REDACTED:github-token]" in sent.body.decode()
+
+
+AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 16  # binary, as an mp3 is
+
+
+def test_audio_transcription_form_is_scanned_and_the_audio_passes(client_env, fake):
+    fake.script(path="/v1/audio/transcriptions", body=json.dumps({"text": "hello"}), content_type="application/json")
+    result = openai_client().audio.transcriptions.create(
+        model="whisper-1", file=("call.mp3", AUDIO, "audio/mpeg"), prompt=f"Vocabulary: {SECRET}")
+    assert result.text == "hello"
+    sent = fake.requests[-1]
+    assert sent.path == "/v1/audio/transcriptions"
+    assert SECRET.encode() not in sent.body and b"Vocabulary: [REDACTED:github-token]" in sent.body
+    assert AUDIO in sent.body
+
+
+def test_batch_file_upload_with_an_injection_is_blocked(client_env, fake):
+    line = {"custom_id": "1", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o", "messages": [{"role": "user", "content": INJECTION}]}}
+    with pytest.raises(openai.PermissionDeniedError):
+        openai_client().files.create(file=("batch.jsonl", (json.dumps(line) + "\n").encode()), purpose="batch")
+    assert fake.requests == []

@@ -1,0 +1,94 @@
+"""multipart/form-data request bodies: file uploads and audio transcription.
+
+OpenAI's `/v1/files` (batch and assistant files), `/v1/audio/transcriptions` (a `prompt` field beside the
+audio) and `/v1/images/edits` send forms, not JSON. Their text parts are read as text pieces: form fields,
+and files that are text (a batch file is JSON Lines of whole chat requests). Binary parts (audio, images) are
+not text llmwall's rules can read and are passed as they are. A rewrite splices the new text into the body in
+place, so the boundary and every other byte stay as the client sent them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .model import TextPiece
+
+_BOUNDARY = re.compile(r'boundary="?([^";,]+)"?', re.IGNORECASE)
+_PARAM = re.compile(r'\b(name|filename)="((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+_BINARY_TYPES = ("audio/", "image/", "video/", "application/pdf", "application/zip", "application/gzip")
+
+
+class MultipartError(ValueError):
+    """The body is not the multipart form its Content-Type announces."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    name: str
+    filename: str | None
+    content_type: str
+    start: int  # the part's value: body[start:end]
+    end: int
+
+
+def is_multipart(content_type: str) -> bool:
+    return content_type.strip().lower().startswith("multipart/form-data")
+
+
+def parse_parts(content_type: str, body: bytes) -> list[Part]:
+    """The parts of a multipart/form-data body, with where each value sits. Raises MultipartError."""
+    found = _BOUNDARY.search(content_type)
+    if not found:
+        raise MultipartError("multipart body without a boundary")
+    delimiter = b"--" + found.group(1).strip().encode("latin-1")
+    position = body.find(delimiter)
+    if position < 0:
+        raise MultipartError("multipart boundary not found in the body")
+    parts: list[Part] = []
+    while True:
+        position += len(delimiter)
+        if body.startswith(b"--", position):
+            return parts  # the closing delimiter
+        head_end = body.find(b"\r\n\r\n", position)
+        next_delimiter = body.find(b"\r\n" + delimiter, position)
+        if head_end < 0 or next_delimiter < 0 or head_end > next_delimiter:
+            raise MultipartError("multipart part without headers or without an end")
+        headers = body[position:head_end].decode("utf-8", "replace")
+        params = {key.lower(): value for key, value in _PARAM.findall(headers)}
+        declared = re.search(r"(?im)^content-type:\s*([^\r\n;]+)", headers)
+        parts.append(Part(params.get("name", ""), params.get("filename"),
+                          declared.group(1).strip().lower() if declared else "", head_end + 4, next_delimiter))
+        position = next_delimiter + 2
+
+
+def text_of(part: Part, value: bytes) -> str | None:
+    """The part's value as text, or None for a binary part (declared audio, image..., or not UTF-8)."""
+    if part.content_type.startswith(_BINARY_TYPES) or b"\x00" in value:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def form_pieces(content_type: str, body: bytes) -> tuple[list[Part], list[TextPiece]]:
+    """The parts, and the text pieces to scan: one per text part, as user text at path ("form", part index).
+    A JSON or JSON Lines file is read as it stands: a redaction or placeholder inside one of its strings keeps
+    it valid JSON."""
+    parts = parse_parts(content_type, body)
+    pieces = []
+    for index, part in enumerate(parts):
+        text = text_of(part, body[part.start : part.end])
+        if text is not None and text.strip():
+            pieces.append(TextPiece("user", ("form", index), text))
+    return parts, pieces
+
+
+def splice(body: bytes, parts: list[Part], new_values: dict[int, str]) -> bytes:
+    """`body` with the values of the parts in `new_values` (by index) replaced."""
+    out = bytearray(body)
+    for index in sorted(new_values, reverse=True):
+        part = parts[index]
+        out[part.start : part.end] = new_values[index].encode("utf-8")
+    return bytes(out)
