@@ -15,7 +15,7 @@ from typing import Any
 from .identity import Client
 from .jsonpath import render, set_at
 from .model import Action, Finding, Phase, TextPiece
-from .multipart import MultipartError, form_pieces, is_multipart, splice
+from .uploads import MultipartError, form_pieces, is_multipart, is_raw_upload, raw_piece, splice
 from .providers._util import walk_strings
 from .providers.base import WireFormat
 from .pseudonyms import PseudonymVault
@@ -105,7 +105,14 @@ def inspect_request(
     """Scan a request body (JSON, or a multipart form). Raises UnreadableBody when it cannot be read."""
     if is_multipart(content_type):
         return _inspect_form(ruleset, provider, content_type, body, vault, enforce, client)
-    doc = decode_json(body, max_depth)
+    try:
+        doc = decode_json(body, max_depth)
+    except JsonTooDeep:
+        raise
+    except UnreadableBody:
+        if not is_raw_upload(content_type):
+            raise  # declared JSON (or nothing) and not JSON: malformed
+        return _inspect_raw(ruleset, provider, content_type, body, vault, enforce, client)
     try:
         parsed = fmt.parse_request(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -139,6 +146,21 @@ def _inspect_form(
     new_texts = _rewritten_texts(pieces, verdict.findings, ruleset, vault)
     if new_texts:
         verdict.body = splice(body, parts, {pieces[i].path[1]: text for i, text in new_texts.items()})
+    return verdict
+
+
+def _inspect_raw(
+    ruleset: RuleSet, provider: str, content_type: str, body: bytes, vault: PseudonymVault, enforce: bool,
+    client: Client | None,
+) -> Verdict:
+    """A file sent as the body (an upload): scanned as one text if it is text, passed unread if binary."""
+    piece = raw_piece(content_type, body)
+    verdict = _judge(ruleset, [piece] if piece else [], provider, None, client)
+    if piece is None or verdict.decision in ("allowed", "blocked") or not enforce:
+        return verdict
+    new_texts = _rewritten_texts([piece], verdict.findings, ruleset, vault)
+    if new_texts:
+        verdict.body = new_texts[0].encode("utf-8")
     return verdict
 
 

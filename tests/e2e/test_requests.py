@@ -250,3 +250,15 @@ def test_batch_file_upload_with_an_injection_is_blocked(client_env, fake):
     with pytest.raises(openai.PermissionDeniedError):
         openai_client().files.create(file=("batch.jsonl", (json.dumps(line) + "\n").encode()), purpose="batch")
     assert fake.requests == []
+
+
+def test_gemini_raw_file_upload_is_scanned(client_env, fake):
+    fake.script(path="/upload/v1beta/files", body=json.dumps({"file": {"name": "files/abc"}}),
+                content_type="application/json")
+    notes = f"Release notes\nThe deploy key is {SECRET}\n".encode()
+    out = curl(client_env, "https://generativelanguage.googleapis.com/upload/v1beta/files", data=notes,
+               headers={"Content-Type": "text/plain", "X-Goog-Upload-Command": "upload, finalize",
+                        "X-Goog-Upload-Offset": "0", "x-goog-api-key": "test"})
+    assert out.returncode == 0, out.stderr
+    assert fake.requests[-1].header("content-type") == "text/plain"
+    assert fake.requests[-1].body == notes.replace(SECRET.encode(), b"[REDACTED:github-token]")

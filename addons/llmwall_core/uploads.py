@@ -1,10 +1,11 @@
-"""multipart/form-data request bodies: file uploads and audio transcription.
+"""Uploads: multipart/form-data forms and raw file bodies.
 
 OpenAI's `/v1/files` (batch and assistant files), `/v1/audio/transcriptions` (a `prompt` field beside the
-audio) and `/v1/images/edits` send forms, not JSON. Their text parts are read as text pieces: form fields,
-and files that are text (a batch file is JSON Lines of whole chat requests). Binary parts (audio, images) are
-not text llmwall's rules can read and are passed as they are. A rewrite splices the new text into the body in
-place, so the boundary and every other byte stay as the client sent them.
+audio) and `/v1/images/edits` send forms, not JSON; Gemini's and others' upload endpoints send the file itself
+as the body. Their text is read as text pieces: form fields, and files that are text (a batch file is JSON
+Lines of whole chat requests). Binary content (audio, images, video, PDF, anything not UTF-8) is not text
+llmwall's rules can read and is passed as it is. A rewrite is spliced into the body in place, so the boundary
+and every other byte stay as the client sent them.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def parse_parts(content_type: str, body: bytes) -> list[Part]:
         position = next_delimiter + 2
 
 
-def text_of(part: Part, value: bytes) -> str | None:
-    """The part's value as text, or None for a binary part (declared audio, image..., or not UTF-8)."""
-    if part.content_type.startswith(_BINARY_TYPES) or b"\x00" in value:
+def text_of(content_type: str, value: bytes) -> str | None:
+    """`value` as text, or None when it is binary (declared audio, image..., or not UTF-8)."""
+    if content_type.startswith(_BINARY_TYPES) or b"\x00" in value:
         return None
     try:
         return value.decode("utf-8")
@@ -79,7 +80,7 @@ def form_pieces(content_type: str, body: bytes) -> tuple[list[Part], list[TextPi
     parts = parse_parts(content_type, body)
     pieces = []
     for index, part in enumerate(parts):
-        text = text_of(part, body[part.start : part.end])
+        text = text_of(part.content_type, body[part.start : part.end])
         if text is not None and text.strip():
             pieces.append(TextPiece("user", ("form", index), text))
     return parts, pieces
@@ -92,3 +93,16 @@ def splice(body: bytes, parts: list[Part], new_values: dict[int, str]) -> bytes:
         part = parts[index]
         out[part.start : part.end] = new_values[index].encode("utf-8")
     return bytes(out)
+
+
+def is_raw_upload(content_type: str) -> bool:
+    """A body declared as something other than JSON or a form: a file sent as it is (only a body that is not
+    JSON is read this way; JSON under any Content-Type is read as JSON)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return bool(media) and media != "application/json" and not media.endswith("+json") and not is_multipart(media)
+
+
+def raw_piece(content_type: str, body: bytes) -> TextPiece | None:
+    """The text of a raw upload as one user piece at path ("body",), or None when the file is binary."""
+    text = text_of(content_type.split(";", 1)[0].strip().lower(), body)
+    return TextPiece("user", ("body",), text) if text is not None and text.strip() else None
