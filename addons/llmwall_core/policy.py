@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .identity import Client
 from .jsonpath import render, set_at
 from .model import Action, Finding, Phase, TextPiece
-from .uploads import MultipartError, form_pieces, is_multipart, is_raw_upload, raw_piece, splice
 from .providers._util import walk_strings
 from .providers.base import WireFormat
 from .pseudonyms import PseudonymVault
 from .scan import RuleSet, mask
 from .stream_matcher import Hit
+from .uploads import MultipartError, form_pieces, is_multipart, is_raw_upload, raw_piece, splice
 
 ACTION_ORDER = {Action.BLOCK: 0, Action.PSEUDONYMIZE: 1, Action.REDACT: 2, Action.LOG: 3}
 
@@ -102,65 +102,50 @@ def inspect_request(
     max_depth: int = MAX_JSON_DEPTH,
     content_type: str = "",
 ) -> Verdict:
-    """Scan a request body (JSON, or a multipart form). Raises UnreadableBody when it cannot be read."""
+    """Scan a request body: JSON, a multipart form, or a file sent as it is (see uploads.py). Raises
+    UnreadableBody when it cannot be read."""
     if is_multipart(content_type):
-        return _inspect_form(ruleset, provider, content_type, body, vault, enforce, client)
+        try:
+            parts, pieces = form_pieces(content_type, body)
+        except MultipartError as exc:
+            raise UnreadableBody(str(exc)) from None
+        model = next((p.text.strip() for p in pieces if parts[p.path[1]].name == "model"), None)
+        return _scan(ruleset, pieces, provider, model, client, vault, enforce,
+                     lambda new: splice(body, parts, {pieces[i].path[1]: text for i, text in new.items()}))
     try:
         doc = decode_json(body, max_depth)
-    except JsonTooDeep:
-        raise
-    except UnreadableBody:
-        if not is_raw_upload(content_type):
+    except UnreadableBody as exc:
+        if isinstance(exc, JsonTooDeep) or not is_raw_upload(content_type):
             raise  # declared JSON (or nothing) and not JSON: malformed
-        return _inspect_raw(ruleset, provider, content_type, body, vault, enforce, client)
+        piece = raw_piece(content_type, body)  # None: binary, passed unread
+        return _scan(ruleset, [piece] if piece else [], provider, None, client, vault, enforce,
+                     lambda new: new[0].encode("utf-8"))
     try:
         parsed = fmt.parse_request(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableBody(f"not a {fmt.name} request: {exc}") from None
     pieces = parsed.pieces or every_string(doc)
-    verdict = _judge(ruleset, pieces, provider, parsed.model, client)
+
+    def rewrite_json(new: dict[int, str]) -> bytes:
+        for index, text in new.items():
+            set_at(doc, pieces[index].path, text)
+        return dump_json(doc)
+
+    verdict = _scan(ruleset, pieces, provider, parsed.model, client, vault, enforce, rewrite_json)
     verdict.stream = parsed.stream
-    if verdict.decision in ("allowed", "blocked") or not enforce:
-        return verdict
-    new_texts = _rewritten_texts(pieces, verdict.findings, ruleset, vault)
-    for index, text in new_texts.items():
-        set_at(doc, pieces[index].path, text)
-    if new_texts:
-        verdict.body = dump_json(doc)
     return verdict
 
 
-def _inspect_form(
-    ruleset: RuleSet, provider: str, content_type: str, body: bytes, vault: PseudonymVault, enforce: bool,
-    client: Client | None,
+def _scan(
+    ruleset: RuleSet, pieces: Sequence[TextPiece], provider: str, model: str | None, client: Client | None,
+    vault: PseudonymVault, enforce: bool, rewrite: Callable[[dict[int, str]], bytes],
 ) -> Verdict:
-    """A multipart form (file upload, audio transcription): its text parts are scanned, rewrites spliced in."""
-    try:
-        parts, pieces = form_pieces(content_type, body)
-    except MultipartError as exc:
-        raise UnreadableBody(str(exc)) from None
-    model = next((p.text.strip() for p in pieces if parts[p.path[1]].name == "model"), None)
+    """Judge `pieces`; in enforce mode, `rewrite` turns the new texts of redacted pieces into the new body."""
     verdict = _judge(ruleset, pieces, provider, model, client)
-    if verdict.decision in ("allowed", "blocked") or not enforce:
-        return verdict
-    new_texts = _rewritten_texts(pieces, verdict.findings, ruleset, vault)
-    if new_texts:
-        verdict.body = splice(body, parts, {pieces[i].path[1]: text for i, text in new_texts.items()})
-    return verdict
-
-
-def _inspect_raw(
-    ruleset: RuleSet, provider: str, content_type: str, body: bytes, vault: PseudonymVault, enforce: bool,
-    client: Client | None,
-) -> Verdict:
-    """A file sent as the body (an upload): scanned as one text if it is text, passed unread if binary."""
-    piece = raw_piece(content_type, body)
-    verdict = _judge(ruleset, [piece] if piece else [], provider, None, client)
-    if piece is None or verdict.decision in ("allowed", "blocked") or not enforce:
-        return verdict
-    new_texts = _rewritten_texts([piece], verdict.findings, ruleset, vault)
-    if new_texts:
-        verdict.body = new_texts[0].encode("utf-8")
+    if enforce and verdict.decision not in ("allowed", "blocked"):
+        new_texts = _rewritten_texts(pieces, verdict.findings, ruleset, vault)
+        if new_texts:
+            verdict.body = rewrite(new_texts)
     return verdict
 
 
