@@ -9,19 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.hooks import UpdateHook
 
 from llmwall_core.decoding import TooLarge, decode_limited
-from llmwall_core.identity import Client
-from llmwall_core.model import Finding
 from llmwall_core.policy import JsonTooDeep, UnreadableBody, Verdict, inspect_request, inspect_response
 from llmwall_core.providers import get_format
-from llmwall_core.providers.base import WireFormat
-from llmwall_core.providers.routes import Route
-from llmwall_core.pseudonyms import PseudonymVault
 from llmwall_core.ratelimit import RateLimiter
 from llmwall_core.rules import RuleError, load_rules
 from llmwall_core.scan import RuleSet
@@ -31,10 +25,11 @@ from . import cutter
 from .access import AccessControl, client_of
 from .audit import AuditWriter, audit_record
 from .bodies import LargeBodies
+from .exchange import Exchange, annotate
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
 from .routing import route_of
-from .streaming import GuardedStream, make_decoder
+from .streaming import GuardedStream, RefuseStream, make_decoder
 from .telemetry import Telemetry
 
 log = logging.getLogger("llmwall")
@@ -51,28 +46,6 @@ async def scan_off_loop_if_large(scan, args: tuple, size: int, **kw) -> Verdict:
     if size > THREAD_SCAN_BYTES:
         return await asyncio.to_thread(scan, *args, **kw)
     return scan(*args, **kw)
-
-
-@dataclass(slots=True)
-class Exchange:
-    """Per-flow state, kept from request headers until the flow ends."""
-
-    route: Route
-    fmt: WireFormat
-    rules: RuleSet
-    started: float
-    client: Client
-    vault: PseudonymVault = field(default_factory=PseudonymVault)
-    request_verdict: Verdict | None = None
-    synthetic: bool = False  # the response is llmwall's own (a block): do not scan it
-    stream: GuardedStream | None = None
-    findings: list[Finding] = field(default_factory=list)
-    decision: str = "allowed"
-    first_chunk_at: float | None = None
-    scan_seconds: float = 0.0
-    reported_findings: int = 0
-    ended: bool = False
-    cutting: bool = False  # llmwall has asked mitmproxy to end the streamed reply now (cutter.py)
 
 
 class LLMWall:
@@ -184,7 +157,7 @@ class LLMWall:
             assert flow.response is not None
             for name, value in refusal.headers:
                 flow.response.headers[name] = value
-            self._annotate(flow, exchange, note=refusal.message)
+            annotate(flow, exchange, note=refusal.message)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.get(flow.id)
@@ -239,7 +212,7 @@ class LLMWall:
             self._respond_error(flow, exchange, 403, message, "llmwall_blocked")
         elif verdict.body is not None:
             flow.request.content = verdict.body
-        self._annotate(flow, exchange)
+        annotate(flow, exchange)
 
     def _unscannable(self, flow: http.HTTPFlow, exchange: Exchange, status: int, reason: str) -> None:
         assert self.settings is not None
@@ -247,11 +220,11 @@ class LLMWall:
                     reason, "open" if self.settings.fail_open else "closed")
         if self.settings.fail_open or not self.settings.enforce:
             exchange.decision = "unscanned"
-            self._annotate(flow, exchange, note=f"not scanned: {reason}")
+            annotate(flow, exchange, note=f"not scanned: {reason}")
             return
         exchange.decision = "refused"
         self._respond_error(flow, exchange, status, f"llmwall refused this request: {reason}", "llmwall_unscannable")
-        self._annotate(flow, exchange, note=reason)
+        annotate(flow, exchange, note=reason)
 
     def _respond_error(self, flow: http.HTTPFlow, exchange: Exchange, status: int, message: str, code: str) -> None:
         body = exchange.fmt.error_body(status, message, code)
@@ -289,7 +262,7 @@ class LLMWall:
             decoder = None
             if not self.settings.fail_open:
                 codec_error = codec.error_event(f"llmwall cannot scan this stream: {exc}", "llmwall_unscannable")
-                response.stream = _Refuse(codec_error)
+                response.stream = RefuseStream(codec_error)
                 return
         if decoder is not None:
             del response.headers["content-encoding"]  # we forward the decoded bytes (see README)
@@ -322,7 +295,7 @@ class LLMWall:
                 live = Exchange(exchange.route, exchange.fmt, exchange.rules, exchange.started, exchange.client,
                                 findings=exchange.findings + found,
                                 decision="blocked" if stream.guard.blocked_by else "redacted")
-                self._annotate(flow, live, log_it=False)
+                annotate(flow, live, log_it=False)
                 try:
                     ctx.master.addons.trigger(UpdateHook([flow]))
                 except Exception:  # noqa: BLE001 - no master in unit tests; mitmweb only needs a refresh
@@ -420,7 +393,7 @@ class LLMWall:
             response.content = verdict.body
             if verdict.decision != "allowed" and exchange.decision == "allowed":
                 exchange.decision = verdict.decision
-        self._annotate(flow, exchange)
+        annotate(flow, exchange)
 
     def _reply_not_scanned(self, flow: http.HTTPFlow, exchange: Exchange, reason: str) -> None:
         """A reply llmwall cannot read follows llmwall_fail: replaced by an error (closed) or passed (open)."""
@@ -428,7 +401,7 @@ class LLMWall:
         log.warning("llmwall: reply not scanned: %s (llmwall_fail=%s)", reason, "open" if self.settings.fail_open else "closed")
         if not self.settings.fail_open:
             self._replace_reply(flow, exchange, 502, f"llmwall could not scan the reply: {reason}")
-        self._annotate(flow, exchange, note=f"reply not scanned: {reason}")
+        annotate(flow, exchange, note=f"reply not scanned: {reason}")
 
     def _replace_reply(self, flow: http.HTTPFlow, exchange: Exchange, status: int, message: str) -> None:
         assert flow.response is not None
@@ -453,7 +426,7 @@ class LLMWall:
             flow.marked = ":no_entry:"
         elif guard.findings and exchange.decision == "allowed":
             exchange.decision = "redacted"
-        self._annotate(flow, exchange, note=note)
+        annotate(flow, exchange, note=note)
 
     def error(self, flow: http.HTTPFlow) -> None:
         exchange = self.exchanges.pop(flow.id, None)
@@ -473,7 +446,7 @@ class LLMWall:
                 message = f"provider silent for {silent:.0f} s (tcp_timeout): {message}"
         if not client_gone:
             self.telemetry.upstream_errors.labels(exchange.route.provider).inc()
-        self._annotate(flow, exchange, note=f"connection error: {message[:200]}")
+        annotate(flow, exchange, note=f"connection error: {message[:200]}")
         self._end(flow, exchange, "client_disconnect" if client_gone else "upstream_error")
 
     def _end(self, flow: http.HTTPFlow, exchange: Exchange, how: str) -> None:
@@ -505,46 +478,3 @@ class LLMWall:
                 t.empty_streams.inc()
         if self.audit is not None:
             self.audit.write(audit_record(flow, exchange, how))
-
-    # -- annotations --------------------------------------------------------------------------------
-
-    def _annotate(self, flow: http.HTTPFlow, exchange: Exchange, note: str | None = None, log_it: bool = True) -> None:
-        """Findings on the flow for mitmweb (comment, marker) and in the log; never a raw value."""
-        lines = [f"llmwall: {exchange.decision} ({exchange.route.provider}, client {exchange.client.id})"]
-        seen: set[tuple[str, str, str]] = set()
-        for finding in exchange.findings:
-            key = (finding.rule_id, finding.location, finding.preview)
-            if key in seen:
-                continue
-            seen.add(key)
-            lines.append(f"- {finding.phase.value} {finding.action.value} {finding.rule_id} at {finding.location}: "
-                         f"{finding.preview}")
-        if note:
-            lines.append(f"- {note}")
-        flow.comment = "\n".join(lines[:50])
-        if exchange.findings and not flow.marked:
-            flow.marked = ":warning:"
-        flow.metadata["llmwall"] = {
-            "provider": exchange.route.provider,
-            "format": exchange.route.format,
-            "decision": exchange.decision,
-            "client": exchange.client.id,
-            "rules": sorted({f.rule_id for f in exchange.findings}),
-        }
-        if log_it and (exchange.findings or note):
-            log.info("llmwall: %s %s %s%s", exchange.decision, exchange.route.provider, flow.request.path[:80],
-                     "".join(f" [{f.rule_id}: {f.preview}]" for f in exchange.findings[:10]))
-
-
-class _Refuse:
-    """A stream callable that replaces an unscannable stream with one error event."""
-
-    def __init__(self, error_event: bytes) -> None:
-        self.error_event = error_event
-        self.sent = False
-
-    def __call__(self, chunk: bytes) -> bytes | list[bytes]:
-        if self.sent:
-            return b"" if chunk == b"" else []
-        self.sent = True
-        return self.error_event

@@ -109,3 +109,17 @@ class GuardedStream:
         if self.guard.blocked_by is None:
             return self.guard.block("llmwall could not scan this response stream", "llmwall_scan_error")
         return []
+
+
+class RefuseStream:
+    """A stream callable that replaces an unscannable stream with one error event."""
+
+    def __init__(self, error_event: bytes) -> None:
+        self.error_event = error_event
+        self.sent = False
+
+    def __call__(self, chunk: bytes) -> bytes | list[bytes]:
+        if self.sent:
+            return b"" if chunk == b"" else []
+        self.sent = True
+        return self.error_event

@@ -98,11 +98,17 @@ def splice(body: bytes, parts: list[Part], new_values: dict[int, str]) -> bytes:
 def is_raw_upload(content_type: str) -> bool:
     """A body declared as something other than JSON or a form: a file sent as it is (only a body that is not
     JSON is read this way; JSON under any Content-Type is read as JSON)."""
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = media_type(content_type)
     return bool(media) and media != "application/json" and not media.endswith("+json") and not is_multipart(media)
+
+
+def media_type(content_type: str) -> str:
+    """The media type of a Content-Type value, lower-cased. A header sent twice reaches llmwall joined with
+    ", " (curl -H twice); the first value counts."""
+    return content_type.split(",", 1)[0].split(";", 1)[0].strip().lower()
 
 
 def raw_piece(content_type: str, body: bytes) -> TextPiece | None:
     """The text of a raw upload as one user piece at path ("body",), or None when the file is binary."""
-    text = text_of(content_type.split(";", 1)[0].strip().lower(), body)
+    text = text_of(media_type(content_type), body)
     return TextPiece("user", ("body",), text) if text is not None and text.strip() else None

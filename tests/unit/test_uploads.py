@@ -124,3 +124,8 @@ def test_malformed_json_declared_as_json_stays_unreadable(rules):
     for content_type in ("application/json", "", "application/vnd.api+json"):
         with pytest.raises(UnreadableBody):
             inspect(rules, "/v1/chat/completions", b'{"messages": [', content_type)
+
+
+def test_a_content_type_sent_twice_counts_once(rules):
+    with pytest.raises(UnreadableBody):
+        inspect(rules, "/v1/chat/completions", b'{"messages": [', "application/json, application/json")
