@@ -40,6 +40,7 @@ class Exchange:
     reported_findings: int = 0
     ended: bool = False
     cutting: bool = False  # llmwall has asked mitmproxy to end the streamed reply now (cutter.py)
+    websocket: bool = False  # a WebSocket session (Realtime / Live API): its messages are scanned until it ends
 
 
 def annotate(flow: http.HTTPFlow, exchange: Exchange, note: str | None = None, log_it: bool = True) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .identity import Client
-from .jsonpath import render, set_at
+from .jsonpath import Path, render, set_at
 from .model import Action, Finding, Phase, TextPiece
 from .providers._util import walk_strings
 from .providers.base import WireFormat
@@ -127,9 +127,10 @@ def inspect_request(
     pieces = parsed.pieces or every_string(doc)
 
     def rewrite_json(new: dict[int, str]) -> bytes:
+        root = doc
         for index, text in new.items():
-            set_at(doc, pieces[index].path, text)
-        return dump_json(doc)
+            root = _replaced(root, pieces[index].path, text)
+        return dump_json(root)
 
     verdict = _scan(ruleset, pieces, provider, parsed.model, client, vault, enforce, rewrite_json)
     verdict.stream = parsed.stream
@@ -169,12 +170,61 @@ def _judge(
     return verdict
 
 
-def every_string(doc: Any) -> list[TextPiece]:
+def every_string(doc: Any, skip_keys: frozenset[str] = frozenset()) -> list[TextPiece]:
     """Every string of a body whose shape the format does not know, as user text: an endpoint llmwall has no
     parser for (OpenAI's Assistants threads and runs, Conversations items, a gateway's own API) still carries
-    text to the provider, and it is scanned rather than waved through. Data URLs (inline images) are left out."""
+    text to the provider, and it is scanned rather than waved through. Data URLs (inline images) are left out,
+    and so is everything under a key in `skip_keys`."""
     return [TextPiece("user", path, text) for path, text in walk_strings(doc, ())
-            if text.strip() and not text.startswith("data:")]
+            if text.strip() and not text.startswith("data:") and skip_keys.isdisjoint(path)]
+
+
+MEDIA_KEYS = frozenset({"audio", "video", "data"})  # base64 media in realtime events: not text
+
+
+def inspect_message(
+    ruleset: RuleSet, provider: str, data: bytes, vault: PseudonymVault, enforce: bool = True,
+    client: Client | None = None, max_depth: int = MAX_JSON_DEPTH,
+) -> Verdict:
+    """One message a client sends in a WebSocket session to a provider (OpenAI's Realtime API, Gemini's Live
+    API): a JSON event whose strings are scanned as user text, its audio and video left out. Raises
+    UnreadableBody when it is not JSON."""
+    doc = decode_json(data, max_depth)
+    pieces = every_string(doc, MEDIA_KEYS)
+
+    def rewrite_json(new: dict[int, str]) -> bytes:
+        root = doc
+        for index, text in new.items():
+            root = _replaced(root, pieces[index].path, text)
+        return dump_json(root)
+
+    return _scan(ruleset, pieces, provider, None, client, vault, enforce, rewrite_json)
+
+
+def restore_message(vault: PseudonymVault, data: str) -> str | None:
+    """A message the provider sends in a WebSocket session with this session's placeholders turned back into
+    their values, or None when nothing changes (a placeholder split across two delta events stays as it is)."""
+    if not vault or "<" not in data:
+        return None
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    changed = False
+    for path, text in list(walk_strings(doc, ())):
+        restored = vault.restore_text(text)
+        if restored != text:
+            doc = _replaced(doc, path, restored)
+            changed = True
+    return dump_json(doc).decode("utf-8") if changed else None
+
+
+def _replaced(doc: Any, path: Path, value: str) -> Any:
+    """`doc` with the string at `path` replaced (in place; a document that is one string is replaced whole)."""
+    if not path:
+        return value
+    set_at(doc, path, value)
+    return doc
 
 
 def _rewritten_texts(

@@ -189,18 +189,6 @@ def test_operator_added_provider_host(proxy_factory, fake, monkeypatch):
     assert SECRET not in fake.llm_requests()[-1].body.decode()
 
 
-def test_realtime_websocket_session_is_refused_when_fail_closed(client_env, fake):
-    """llmwall does not read WebSocket messages, so a Realtime session would pass unscanned: refused instead."""
-    out = curl(client_env, "https://api.openai.com/v1/realtime?model=gpt-realtime",
-               headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Authorization": "Bearer sk-test"},
-               extra=["-w", "\\n%{http_code}"])
-    body, status = out.stdout.decode().rsplit("\n", 1)
-    assert status == "403"
-    assert "WebSocket" in json.loads(body)["error"]["message"]
-    assert fake.requests == []
-
-
 def test_a_provider_asked_for_by_address_is_still_scanned(client_env, fake):
     """A client that names the provider only in the Host header (the request goes to an IP address, as in
     transparent or local mode) is scanned like one that names it in the URL."""
@@ -262,3 +250,28 @@ def test_gemini_raw_file_upload_is_scanned(client_env, fake):
     assert out.returncode == 0, out.stderr
     assert fake.requests[-1].header("content-type") == "text/plain"
     assert fake.requests[-1].body == notes.replace(SECRET.encode(), b"[REDACTED:github-token]")
+
+
+def _next_event(connection, kind: str):
+    for event in connection:
+        if event.type == kind:
+            return event
+    raise AssertionError(f"the session ended before a {kind} event")
+
+
+def test_realtime_session_messages_are_scanned(client_env, fake):
+    """The openai SDK's Realtime client, through the proxy: every message is scanned before it goes on."""
+    with openai_client().realtime.connect(model="gpt-realtime") as connection:
+        connection.conversation.item.create(item={
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": f"Mail bob@example.org about {SECRET}"}]})
+        echoed = _next_event(connection, "response.output_text.done").text  # what the fake received
+        assert "[REDACTED:github-token]" in echoed and SECRET not in echoed
+        assert "bob@example.org" in echoed  # the fake saw <EMAIL_1>; llmwall put the address back
+        connection.conversation.item.create(item={
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": INJECTION}]})
+        error = _next_event(connection, "error")
+        assert "llmwall blocked this message" in error.error.message
+    received = "\n".join(fake.ws_messages)
+    assert "<EMAIL_1>" in received and "bob@example.org" not in received and SECRET not in received
+    assert INJECTION not in received

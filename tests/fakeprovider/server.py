@@ -26,7 +26,9 @@ records a failure (see `take_failures()`), stops gating and sends the rest: the 
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
+import hashlib
 import itertools
 import json
 import re
@@ -785,6 +787,7 @@ class FakeProvider:
         self.plain_port = plain_port
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._ws_messages: list[str] = []
         self._queue: list[Reply] = []
         self._failures: list[str] = []
         self._served: list[Reply] = []
@@ -904,6 +907,12 @@ class FakeProvider:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def ws_messages(self) -> list[str]:
+        """Text messages received from WebSocket clients, in order."""
+        with self._lock:
+            return list(self._ws_messages)
+
     def llm_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.endpoint != GENERIC]
 
@@ -949,6 +958,7 @@ class FakeProvider:
             for r in self._queue + self._served:
                 r._abort()
             self._requests.clear()
+            self._ws_messages.clear()
             self._queue.clear()
             self._failures.clear()
             self._served.clear()
@@ -988,6 +998,9 @@ class FakeProvider:
                 with self._new_request:
                     self._requests.append(req)
                     self._new_request.notify_all()
+                if (req.header("upgrade") or "").lower() == "websocket":
+                    await self._websocket(req, reader, writer)
+                    return
                 reply = self._take_reply(req)
                 try:
                     await self._respond(req, reply, writer)
@@ -1008,6 +1021,39 @@ class FakeProvider:
                 writer.close()
             except Exception:  # noqa: BLE001
                 pass
+
+    async def _websocket(self, req: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """A Realtime-API-like WebSocket session: every text message from the client is recorded
+        (`ws_messages`) and answered with a `response.output_text.done` event whose `text` joins the strings
+        the message carried, so a test sees what reached the provider from both ends."""
+        accept = base64.b64encode(hashlib.sha1(((req.header("sec-websocket-key") or "") + _WS_GUID).encode()).digest())
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        writer.write(_ws_frame(1, json.dumps({"type": "session.created", "event_id": "evt_0",
+                                              "session": {"id": "sess_fake", "object": "realtime.session"}}).encode()))
+        await writer.drain()
+        count = 0
+        while True:
+            opcode, payload = await _read_ws_message(reader)
+            if opcode == 8:  # close: answer and end
+                writer.write(_ws_frame(8, payload[:2]))
+                await writer.drain()
+                return
+            if opcode == 9:
+                writer.write(_ws_frame(10, payload))
+            elif opcode == 1:
+                text = payload.decode("utf-8")
+                with self._lock:
+                    self._ws_messages.append(text)
+                count += 1
+                try:
+                    carried = " ".join(_strings(json.loads(text)))
+                except ValueError:
+                    carried = text
+                writer.write(_ws_frame(1, json.dumps({
+                    "type": "response.output_text.done", "event_id": f"evt_{count}", "response_id": "resp_fake",
+                    "item_id": "item_fake", "output_index": 0, "content_index": 0, "text": carried}).encode()))
+            await writer.drain()
 
     async def _read_request(
         self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, tls: bool,
@@ -1146,3 +1192,47 @@ def iter_acks(fake: FakeProvider | Reply, items: Iterable[Any], is_gate: Callabl
             fake.ack(k)
             k += 1
         yield item
+
+
+_WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
+
+
+def _ws_frame(opcode: int, payload: bytes) -> bytes:
+    """One unmasked, final WebSocket frame (server to client)."""
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, n])
+    elif n < 65536:
+        head = bytes([0x80 | opcode, 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 127]) + n.to_bytes(8, "big")
+    return head + payload
+
+
+async def _read_ws_message(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The next whole message (continuation frames joined) as (opcode, payload); client frames are masked."""
+    opcode, parts = 0, []
+    while True:
+        b1, b2 = await reader.readexactly(2)
+        n = b2 & 0x7F
+        if n == 126:
+            n = int.from_bytes(await reader.readexactly(2), "big")
+        elif n == 127:
+            n = int.from_bytes(await reader.readexactly(8), "big")
+        mask = await reader.readexactly(4) if b2 & 0x80 else b"\0\0\0\0"
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(await reader.readexactly(n)))
+        if b1 & 0x0F:
+            opcode = b1 & 0x0F
+        parts.append(data)
+        if b1 & 0x80:
+            return opcode, b"".join(parts)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
