@@ -23,7 +23,8 @@ Sections (--only):
               llmwall holds back until a later event decides their tail
   throughput  events/s of a 3000-event stream sent at full speed (first to last event), and CPU seconds of the
               mitmdump process (/proc/<pid>/stat utime+stime) per MB streamed
-  rps         small non-streamed requests, sequential on one connection and with 8 connections
+  rps         small non-streamed requests, sequential on one connection and with 8 connections; then the same
+              requests sequentially to a host that is not a provider (example.com), where llmwall must cost nothing
   memory      VmRSS of a fresh mitmdump with 1, 100, 500 live streams held open by the fake; per-stream cost
               (RSS(500) - RSS(1)) / 499 (once per target: RSS is steady, the 500 TLS handshakes are not cheap)
   scan        in process: inspect_request on 1 KB .. 1 MB prompts (default rules), on a 32 KB prompt with 10,

@@ -52,25 +52,26 @@ class Result:
 
 
 class Conn:
-    def __init__(self, ep: Endpoint) -> None:
+    def __init__(self, ep: Endpoint, host: str = HOST) -> None:
         self.ep = ep
+        self.host = host
         self.r: asyncio.StreamReader | None = None
         self.w: asyncio.StreamWriter | None = None
 
     async def open(self) -> Conn:
         ep = self.ep
         if ep.proxy_port is None:
-            self.r, self.w = await asyncio.open_connection("127.0.0.1", ep.port, ssl=ep.ca, server_hostname=HOST,
+            self.r, self.w = await asyncio.open_connection("127.0.0.1", ep.port, ssl=ep.ca, server_hostname=self.host,
                                                           limit=READ_LIMIT)
             return self
         r, w = await asyncio.open_connection("127.0.0.1", ep.proxy_port, limit=READ_LIMIT)
-        w.write(f"CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n".encode())
+        w.write(f"CONNECT {self.host}:443 HTTP/1.1\r\nHost: {self.host}:443\r\n\r\n".encode())
         await w.drain()
         head = await r.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200") and not head.startswith(b"HTTP/1.0 200"):
             w.close()
             raise BenchError(f"CONNECT refused: {head[:100]!r}")
-        await w.start_tls(ep.ca, server_hostname=HOST)
+        await w.start_tls(ep.ca, server_hostname=self.host)
         self.r, self.w = r, w
         return self
 
@@ -81,8 +82,8 @@ class Conn:
 
     async def post(self, body: bytes, *, sse: bool = False, keep: bool = False,
                    until_events: int | None = None, on_events: asyncio.Event | None = None,
-                   resume: asyncio.Event | None = None) -> Result:
-        """POST a chat completion and read the whole reply.
+                   resume: asyncio.Event | None = None, path: str = CHAT_PATH) -> Result:
+        """POST a chat completion (or any JSON body, to `path`) and read the whole reply.
 
         sse          split the body into SSE events; stamped events (`: t=<ns>` comment) give lags
         keep         keep the body bytes in the result
@@ -90,7 +91,7 @@ class Conn:
         """
         assert self.r is not None and self.w is not None
         r, w = self.r, self.w
-        head = (f"POST {CHAT_PATH} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
                 f"Authorization: Bearer sk-bench\r\nAccept: text/event-stream, application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode()
         res = Result(0, now_ns())

@@ -49,6 +49,7 @@ class Target:
         return self.proxy.proc.pid if self.proxy else None
 
 
+OTHER_HOST, OTHER_PATH = "example.com", "/bench/upload"  # not a provider: llmwall leaves it alone
 COMMON_SETS = ["flow_detail=0", "route_flow_log="]
 EXTRA_C_SETS: list[str] = []  # --set-c: more options for target c only (e.g. another rule set)
 
@@ -176,6 +177,16 @@ class Bench:
             self.bucket("rps", "sequential", t.key).append(sz.rps_seq / (time.perf_counter() - start))
         finally:
             conn.close()
+        # the same bodies to a host that is not a provider: llmwall must cost nothing measurable there
+        other = await Conn(t.ep, host=OTHER_HOST).open()
+        try:
+            await checked(other, seq[0], path=OTHER_PATH)
+            start = time.perf_counter()
+            for body in seq:
+                await checked(other, body, path=OTHER_PATH)
+            self.bucket("rps", "sequential_to_another_host", t.key).append(sz.rps_seq / (time.perf_counter() - start))
+        finally:
+            other.close()
         conns = [await Conn(t.ep).open() for _ in range(sz.rps_conc)]
         try:
             await asyncio.gather(*(checked(c, next(bodies)) for c in conns))

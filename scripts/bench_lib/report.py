@@ -90,6 +90,11 @@ def headline(res: dict[str, Any]) -> list[dict[str, Any]]:
     if "memory" in res:
         v = res["memory"]["diff_per_stream_kb"]
         add("memory per live stream c-b", v, "< 64 KB", v < 64, "KB")
+    elsewhere = res.get("rps", {}).get("sequential_to_another_host")
+    if elsewhere:
+        v = elsewhere["ratio_c_b"]
+        add("requests/s to a non-provider host, ratio c/b", v, ">= 0.95 (nothing measurable)",
+            v is not None and v >= 0.95, "x")
     scan = res.get("scan")
     if scan:
         if "128KB" in scan["prompt"]:

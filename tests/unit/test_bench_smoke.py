@@ -58,7 +58,7 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
         assert all(_number(v) and v > 0 for v in res["memory"][t]["rss_mb"].values())
     assert _number(res["cpu"]["ratio_c_b"]) and _number(res["memory"]["diff_per_stream_kb"])
 
-    assert set(res["rps"]) == {"sequential", "concurrent_8"}
+    assert set(res["rps"]) == {"sequential", "concurrent_8", "sequential_to_another_host"}
     for row in res["rps"].values():
         assert all(_number(row[t]["median"]) and row[t]["median"] > 0 for t in TARGETS)
         assert _number(row["ratio_c_b"])
@@ -70,7 +70,8 @@ def test_bench_smoke_writes_every_section(tmp_path: Path) -> None:
     assert _number(scan["guard_us_per_event"]["median"]) and scan["guard_us_per_event"]["byte_identical"] is True
 
     figures = {h["figure"] for h in res["headline"]}
-    assert len(res["headline"]) == 7, figures
+    assert len(res["headline"]) == 8, figures
+    assert "requests/s to a non-provider host, ratio c/b" in figures
     assert all(_number(h["value"]) and h["pass"] in (True, False) for h in res["headline"])
 
     meta = res["meta"]
