@@ -7,7 +7,6 @@ every hook: no body is read, nothing is scanned.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
@@ -15,8 +14,7 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.hooks import UpdateHook
 
 from llmwall_core.decoding import TooLarge, decode_limited
-from llmwall_core.policy import (JsonTooDeep, UnreadableBody, Verdict, inspect_message, inspect_request,
-                                 inspect_response, restore_message)
+from llmwall_core.policy import JsonTooDeep, UnreadableBody, Verdict, inspect_request, inspect_response
 from llmwall_core.providers import get_format
 from llmwall_core.ratelimit import RateLimiter
 from llmwall_core.rules import RuleError, load_rules
@@ -31,6 +29,7 @@ from .exchange import Exchange, annotate
 from .options import OPTIONS, Settings, parse_settings
 from .reload import RuleWatcher
 from .routing import route_of
+from .sessions import WebSocketSessions
 from .streaming import GuardedStream, RefuseStream, make_decoder
 from .telemetry import Telemetry
 
@@ -50,7 +49,7 @@ async def scan_off_loop_if_large(scan, args: tuple, size: int, **kw) -> Verdict:
     return scan(*args, **kw)
 
 
-class LLMWall:
+class LLMWall(WebSocketSessions):
     """Guards requests to LLM providers and their replies, streamed or not."""
 
     def __init__(self) -> None:
@@ -355,64 +354,6 @@ class LLMWall:
                 self._finish_stream(flow, exchange)
             else:
                 await self._scan_reply(flow, exchange)
-        self._end(flow, exchange, "blocked" if exchange.decision == "blocked" else "complete")
-
-    # -- WebSocket sessions (OpenAI's Realtime API, Gemini's Live API) -----------------------------------
-
-    def websocket_message(self, flow: http.HTTPFlow) -> None:
-        """A client's message is scanned like a request before it goes on: dropped with an error event to the
-        client when blocked, rewritten when redacted. The provider's messages get this session's pseudonyms
-        back; they are not scanned by the output rules (a gap the README names)."""
-        exchange = self.exchanges.get(flow.id)
-        if exchange is None or not exchange.websocket or flow.websocket is None or self.settings is None:
-            return
-        message = flow.websocket.messages[-1]
-        if message.injected or not message.is_text:
-            return
-        if not message.from_client:
-            if self.settings.enforce and (restored := restore_message(exchange.vault, message.text)) is not None:
-                message.text = restored
-            return
-        try:
-            verdict = inspect_message(exchange.rules, exchange.route.provider, message.content, exchange.vault,
-                                      self.settings.enforce, exchange.client, self.settings.max_json_depth)
-        except UnreadableBody as exc:
-            if self.settings.fail_open or not self.settings.enforce:
-                annotate(flow, exchange, note=f"message not scanned: {exc}")
-                return
-            self._refuse_message(flow, exchange, message, f"llmwall could not read this message: {exc}")
-            return
-        if not verdict.findings:
-            return
-        exchange.findings.extend(verdict.findings)
-        if verdict.blocked and self.settings.enforce:
-            exchange.decision = "blocked"
-            self._refuse_message(flow, exchange, message, f"llmwall blocked this message (rules: "
-                                 f"{', '.join(verdict.blocked_by)}; incident {verdict.incident})")
-            return
-        if verdict.body is not None:
-            message.content = verdict.body
-        if exchange.decision == "allowed":
-            exchange.decision = verdict.decision
-        annotate(flow, exchange)
-
-    def _refuse_message(self, flow: http.HTTPFlow, exchange: Exchange, message, reason: str) -> None:
-        """Drop a client message and tell the client why, as the provider's error event."""
-        message.drop()
-        event = json.loads(exchange.fmt.error_body(403, reason, "llmwall_blocked"))
-        event["type"] = "error"
-        try:
-            ctx.master.commands.call("inject.websocket", flow, True, json.dumps(event).encode(), True)
-        except Exception:  # noqa: BLE001 - no master in unit tests; the message is dropped all the same
-            log.warning("llmwall: could not tell the client why a message was dropped")
-        flow.marked = ":no_entry:"
-        annotate(flow, exchange, note=reason)
-
-    def websocket_end(self, flow: http.HTTPFlow) -> None:
-        exchange = self.exchanges.pop(flow.id, None)
-        if exchange is None:
-            return
-        annotate(flow, exchange, log_it=False)
         self._end(flow, exchange, "blocked" if exchange.decision == "blocked" else "complete")
 
     async def _scan_reply(self, flow: http.HTTPFlow, exchange: Exchange) -> None:

@@ -18,6 +18,7 @@ from .model import Action, Finding, Phase, TextPiece
 from .providers._util import walk_strings
 from .providers.base import WireFormat
 from .pseudonyms import PseudonymVault
+from .realtime import reply_pieces as realtime_reply_pieces
 from .scan import RuleSet, mask
 from .stream_matcher import Hit
 from .uploads import MultipartError, form_pieces, is_multipart, is_raw_upload, raw_piece, splice
@@ -294,6 +295,23 @@ def inspect_response(
         pieces = fmt.response_pieces(path, doc)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise UnreadableBody(f"not a {fmt.name} reply: {exc}") from None
+    return _judge_reply(ruleset, doc, pieces, vault, enforce)
+
+
+def inspect_server_message(
+    ruleset: RuleSet, data: bytes, vault: PseudonymVault | None, enforce: bool = True, max_depth: int = MAX_JSON_DEPTH,
+) -> Verdict | None:
+    """A message the provider sends in a WebSocket session, by the output rules when it completes a text or a
+    tool call (realtime.py), else None. Raises UnreadableBody when it is not JSON."""
+    doc = decode_json(data, max_depth)
+    pieces = realtime_reply_pieces(doc)
+    return _judge_reply(ruleset, doc, pieces, vault, enforce) if pieces else None
+
+
+def _judge_reply(
+    ruleset: RuleSet, doc: Any, pieces: Sequence[TextPiece], vault: PseudonymVault | None, enforce: bool
+) -> Verdict:
+    """Output rules over the pieces of a reply document; rewrites go into `doc` and out as `verdict.body`."""
     verdict = Verdict("allowed")
     changed = False
     for piece in pieces:
@@ -308,7 +326,7 @@ def inspect_response(
             if blocker is not None:
                 verdict.blocked_by.append(blocker)
         if rewrites:
-            set_at(doc, piece.path, rewrite_text(piece.text, 0, rewrites))
+            doc = _replaced(doc, piece.path, rewrite_text(piece.text, 0, rewrites))
             changed = True
     if verdict.blocked_by:
         verdict.decision = "blocked"

@@ -275,3 +275,15 @@ def test_realtime_session_messages_are_scanned(client_env, fake):
     received = "\n".join(fake.ws_messages)
     assert "<EMAIL_1>" in received and "bob@example.org" not in received and SECRET not in received
     assert INJECTION not in received
+
+
+def test_realtime_dangerous_tool_call_from_the_provider_is_blocked(client_env, fake):
+    """A completed tool call in the provider's events goes through the output rules before the client runs it."""
+    fake.ws_reply({"type": "response.function_call_arguments.done", "event_id": "evt_9", "response_id": "resp_1",
+                   "item_id": "item_1", "output_index": 0, "call_id": "call_1", "name": "shell",
+                   "arguments": json.dumps({"command": "rm -rf / --no-preserve-root"})})
+    with openai_client().realtime.connect(model="gpt-realtime") as connection:
+        connection.conversation.item.create(item={
+            "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Tidy up the disk."}]})
+        event = next(e for e in connection if e.type in ("error", "response.function_call_arguments.done"))
+    assert event.type == "error" and "tool-rm-rf-root" in event.error.message

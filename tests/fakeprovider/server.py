@@ -788,6 +788,7 @@ class FakeProvider:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._ws_messages: list[str] = []
+        self._ws_replies: list[dict[str, Any]] = []
         self._queue: list[Reply] = []
         self._failures: list[str] = []
         self._served: list[Reply] = []
@@ -907,6 +908,11 @@ class FakeProvider:
         with self._lock:
             return list(self._requests)
 
+    def ws_reply(self, event: dict[str, Any]) -> None:
+        """Queue a server event to answer the next client message of a WebSocket session with."""
+        with self._lock:
+            self._ws_replies.append(event)
+
     @property
     def ws_messages(self) -> list[str]:
         """Text messages received from WebSocket clients, in order."""
@@ -959,6 +965,7 @@ class FakeProvider:
                 r._abort()
             self._requests.clear()
             self._ws_messages.clear()
+            self._ws_replies.clear()
             self._queue.clear()
             self._failures.clear()
             self._served.clear()
@@ -1024,8 +1031,9 @@ class FakeProvider:
 
     async def _websocket(self, req: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """A Realtime-API-like WebSocket session: every text message from the client is recorded
-        (`ws_messages`) and answered with a `response.output_text.done` event whose `text` joins the strings
-        the message carried, so a test sees what reached the provider from both ends."""
+        (`ws_messages`) and answered with the next event queued by `ws_reply`, or else with a
+        `response.output_text.done` event whose `text` joins the strings the message carried, so a test sees
+        what reached the provider from both ends."""
         accept = base64.b64encode(hashlib.sha1(((req.header("sec-websocket-key") or "") + _WS_GUID).encode()).digest())
         writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
@@ -1046,13 +1054,17 @@ class FakeProvider:
                 with self._lock:
                     self._ws_messages.append(text)
                 count += 1
-                try:
-                    carried = " ".join(_strings(json.loads(text)))
-                except ValueError:
-                    carried = text
-                writer.write(_ws_frame(1, json.dumps({
-                    "type": "response.output_text.done", "event_id": f"evt_{count}", "response_id": "resp_fake",
-                    "item_id": "item_fake", "output_index": 0, "content_index": 0, "text": carried}).encode()))
+                with self._lock:
+                    scripted = self._ws_replies.pop(0) if self._ws_replies else None
+                if scripted is None:
+                    try:
+                        carried = " ".join(_strings(json.loads(text)))
+                    except ValueError:
+                        carried = text
+                    scripted = {"type": "response.output_text.done", "event_id": f"evt_{count}",
+                                "response_id": "resp_fake", "item_id": "item_fake", "output_index": 0,
+                                "content_index": 0, "text": carried}
+                writer.write(_ws_frame(1, json.dumps(scripted).encode()))
             await writer.drain()
 
     async def _read_request(
