@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from mitmproxy import ctx, http
+from mitmproxy.websocket import WebSocketMessage
 
 from llmwall_core.policy import UnreadableBody, inspect_message, inspect_server_message, restore_message
 
@@ -67,7 +68,7 @@ class WebSocketSessions:
             exchange.decision = verdict.decision
         annotate(flow, exchange)
 
-    def _scan_provider_message(self, flow: http.HTTPFlow, exchange: Exchange, message) -> None:
+    def _scan_provider_message(self, flow: http.HTTPFlow, exchange: Exchange, message: WebSocketMessage) -> None:
         """An event that completes a text or a tool call goes through the output rules; any other gets this
         session's placeholders back."""
         assert self.settings is not None
@@ -93,8 +94,8 @@ class WebSocketSessions:
                 exchange.decision = verdict.decision
             annotate(flow, exchange)
 
-    def _refuse_message(self, flow: http.HTTPFlow, exchange: Exchange, message, reason: str) -> None:
-        """Drop a client message and tell the client why, as the provider's error event."""
+    def _refuse_message(self, flow: http.HTTPFlow, exchange: Exchange, message: WebSocketMessage, reason: str) -> None:
+        """Drop a message (the client's or the provider's) and tell the client why, as the provider's error event."""
         message.drop()
         event = json.loads(exchange.fmt.error_body(403, reason, "llmwall_blocked"))
         event["type"] = "error"
