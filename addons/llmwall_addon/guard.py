@@ -436,10 +436,16 @@ class LLMWall(WebSocketSessions):
         if exchange is None:
             return
         message = flow.error.msg if flow.error else "unknown"
-        if exchange.stream is not None:
-            exchange.findings.extend(exchange.stream.guard.findings)
         client_gone = "client" in message.lower()
         stream = exchange.stream
+        if client_gone and stream is not None and not stream.finished and stream.guard.complete:
+            # the client closed after the reply's final event ([DONE], message_stop ...), before the provider's
+            # last bytes: it had the whole reply
+            self._finish_stream(flow, exchange)
+            self._end(flow, exchange, "complete")
+            return
+        if stream is not None:
+            exchange.findings.extend(stream.guard.findings)
         if client_gone and stream is not None and not stream.finished:
             # mitmproxy's tcp_timeout reports "Client disconnected" when it closes an idle stream; if the
             # provider has been silent that long, the stall is upstream's, not the client's

@@ -60,6 +60,7 @@ class StreamGuard:
         self.findings: list[Finding] = []
         self.blocked_by: str | None = None
         self.events = 0
+        self.last_event: Event | None = None
         self.text_chars = 0
         self.max_held = 0
         self.restored = 0
@@ -69,6 +70,12 @@ class StreamGuard:
         self._transcript_chars = 0
 
     # -- public ---------------------------------------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """Whether the reply's final event (`[DONE]`, `message_stop`, ...) has been sent on: a client that
+        closes now has had the whole reply, even if the provider's last bytes have not come yet."""
+        return self.last_event is not None and not self.queue and self.codec.is_final(self.last_event)
 
     def feed(self, chunk: bytes) -> list[bytes]:
         if self.blocked_by is not None:
@@ -107,6 +114,7 @@ class StreamGuard:
 
     def _on_event(self, event: Event, out: list[bytes]) -> None:
         self.events += 1
+        self.last_event = event
         decoded = self.codec.decode(event) if event.data is not None else None
         if decoded is None or not (decoded.deltas or decoded.summaries or decoded.ends_channels):
             if self.queue:

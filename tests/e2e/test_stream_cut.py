@@ -10,6 +10,7 @@ import time
 
 import openai
 import pytest
+import requests
 
 from tests.e2e.harness import curl, openai_client
 from tests.e2e.harness import free_port, metric_value, scrape
@@ -91,7 +92,6 @@ def test_a_blocked_stream_ends_at_once_and_the_provider_is_disconnected(cut_prox
 
 
 def test_a_client_that_goes_away_mid_stream_releases_the_provider_connection(cut_proxy, fake):
-    import requests
 
     reply = fake.script(text=["first. ", "second. ", "third. "], hold_after=2)
     try:
@@ -136,3 +136,34 @@ def test_a_silent_provider_is_cut_in_reverse_mode(proxy_factory, fake):
     finally:
         reply.release()
     assert rev.addon_errors() == []
+
+
+def test_a_client_that_leaves_after_done_had_a_complete_reply(proxy_factory, fake):
+    """Some clients close as soon as they read `data: [DONE]`, before the provider's last bytes (the end of the
+    chunked body): that is a complete reply, not a client disconnect."""
+    port = free_port()
+    proxy = proxy_factory(sets=[f"llmwall_metrics_port={port}"])
+    reply = fake.script(text=["first. ", "second. "], hold_after=1000)  # all events, then the end is held
+    try:
+        body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+        with requests.Session() as session:
+            session.trust_env = False
+            with session.post("https://api.openai.com/v1/chat/completions", json=body, stream=True, timeout=20,
+                              headers={"authorization": "Bearer sk-test"}, verify=str(proxy.ca_path),
+                              proxies={"https": proxy.url}) as response:
+                lines = []
+                for line in response.iter_lines():
+                    lines.append(line)
+                    if line == b"data: [DONE]":
+                        break  # and the connection closes with the client
+        assert any(b"second." in line for line in lines)
+        assert reply.peer_closed.wait(5), "the provider connection stayed open after the client left"
+    finally:
+        reply.release()
+    deadline = time.monotonic() + 5
+    while metric_value(metrics := scrape(port)[1], "llmwall_active_streams") != 0:
+        assert time.monotonic() < deadline, "the stream never ended"
+        time.sleep(0.1)
+    assert metric_value(metrics, "llmwall_stream_aborts_total", reason="client_disconnect") == 0
+    assert metric_value(metrics, "llmwall_requests_total", provider="openai", decision="allowed") == 1
+    assert proxy.addon_errors() == []

@@ -128,7 +128,8 @@ class Reply:
     usage           overrides the usage numbers: {"input": n, "output": m}
     stamp           benchmarks: prefix every stream event, when it is written, with the SSE comment line
                     `: t=<time.perf_counter_ns()>` (SSE streams only; clients ignore comments)
-    hold_after      benchmarks: after this many stream events, keep the stream open until `release()`
+    hold_after      after this many stream events, keep the stream open until `release()` (at least the
+                    number of events: all are sent, the end of the body is held)
     pauses          {n: seconds}: sleep this long before stream event n (0: the first event, after the
                     headers), on top of `delay`; the doctor's probes (probe.py) use it
     """
@@ -1179,6 +1180,8 @@ class FakeProvider:
         if limit is not None and len(built.events) >= limit:
             writer.transport.abort()
             raise _Abort
+        if reply.hold_after is not None and reply.hold_after >= len(built.events):
+            await reply._hold(writer)  # every event sent, the end of the body held back
         tail = enc.finish() if enc else b""
         if tail:
             writer.write(b"%x\r\n%s\r\n" % (len(tail), tail))

@@ -47,6 +47,32 @@ def test_recorded_stream_is_byte_identical(fx, rules):
         assert all(part != b"" for part in out)
 
 
+ENDS_IN_AN_ERROR = {"groq/pydantic_groq_gptoss_stream_error_event.sse", "ollama/ollama_docs_midstream_error.ndjson"}
+
+
+def terminated(fx) -> bytes:
+    """The recorded body with its last event terminated (a few recorders dropped the final line break)."""
+    body = fx.body
+    if fx.framing == "sse" and not body.endswith((b"\n\n", b"\r\n\r\n", b"\r\r")):
+        body += b"\n" if body.endswith(b"\n") else b"\n\n"
+    if fx.framing == "ndjson" and not body.endswith(b"\n"):
+        body += b"\n"
+    return body
+
+
+@pytest.mark.parametrize("fx", params([f for f in stream_fixtures() if f.format and not f.payloads_only]))
+def test_a_recorded_stream_is_complete_once_its_final_event_passed(fx, rules):
+    """`complete` ([DONE], message_stop, response.completed, done: true, finishReason) tells a client that
+    leaves early after the whole reply from one that leaves mid-stream."""
+    body = terminated(fx)
+    guard = guard_for(fx, rules)
+    assert not guard.complete
+    guard.feed(body[: len(body) // 2])
+    assert not guard.complete
+    guard.feed(body[len(body) // 2 :])
+    assert guard.complete is (fx.id not in ENDS_IN_AN_ERROR)
+
+
 def openai_chunks(deltas: list[str]) -> list[bytes]:
     head = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
     return [b"data: " + json.dumps({**head, "choices": [{"index": 0, "delta": {"content": d}, "finish_reason": None}]})

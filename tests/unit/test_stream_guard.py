@@ -55,6 +55,9 @@ class DemoCodec:
     def error_event(self, message: str, code: str) -> bytes:
         return b"data: " + json.dumps({"error": {"message": message, "code": code}}).encode() + b"\n\n"
 
+    def is_final(self, event) -> bool:
+        return event.data == "[END]"
+
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):

@@ -44,6 +44,13 @@ def loads(data: str | None) -> Any:
     return doc
 
 
+def event_type(data: str | None) -> str | None:
+    """The `type` of a JSON event payload, or None."""
+    doc = loads(data)
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def split_path(path: str) -> tuple[str, dict[str, list[str]]]:
     """URL path without query, and the parsed query."""
     parts = urlsplit(path)

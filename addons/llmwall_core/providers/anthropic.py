@@ -14,6 +14,7 @@ from ._util import (
     as_list,
     dumps,
     dumps_bytes,
+    event_type,
     get_dict,
     get_list,
     loads,
@@ -153,6 +154,11 @@ class AnthropicCodec:
 
     def __init__(self) -> None:
         self._open: dict[Hashable, None] = {}
+
+    def is_final(self, event: Event) -> bool:
+        if event.name is not None:
+            return event.name == "message_stop"
+        return event_type(event.data) == "message_stop"
 
     def decode(self, event: Event) -> Decoded | None:
         data = event.data

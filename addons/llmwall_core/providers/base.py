@@ -77,6 +77,10 @@ class StreamCodec(Protocol):
     def error_event(self, message: str, code: str) -> bytes:
         """A final event in the provider's own in-stream error shape, framed and terminated."""
 
+    def is_final(self, event: Event) -> bool:
+        """Whether `event` ends the reply (`[DONE]`, `message_stop`, ...): a client that has it has the whole
+        reply. Asked only when a stream ends early, never per event."""
+
 
 class WireFormat(Protocol):
     """One provider wire format (openai, anthropic, gemini, ollama)."""

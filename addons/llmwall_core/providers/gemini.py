@@ -192,6 +192,14 @@ class GeminiCodec:
             sent[1] = True
         self._sent = sent
 
+    def is_final(self, event: Event) -> bool:
+        if self.framing == "json-array" and event.data is None and b"]" in event.raw:
+            return True
+        doc = loads(event.data)
+        candidates = get_list(doc, "candidates") if isinstance(doc, dict) else []
+        return bool(candidates) and all(isinstance(c, dict) and (c.get("finishReason") or c.get("finish_reason"))
+                                        for c in candidates)
+
     def decode(self, event: Event) -> Decoded | None:
         if self.framing == "json-array":
             if event.data is not None:

@@ -115,6 +115,10 @@ class OllamaCodec:
     def __init__(self) -> None:
         self._open: dict[Hashable, None] = {}
 
+    def is_final(self, event: Event) -> bool:
+        doc = loads(event.data)
+        return isinstance(doc, dict) and doc.get("done") is True
+
     def decode(self, event: Event) -> Decoded | None:
         data = event.data
         if not data:

@@ -204,6 +204,9 @@ class ChatCodec:
     def __init__(self) -> None:
         self._open: dict[int, dict[Hashable, None]] = {}
 
+    def is_final(self, event: Event) -> bool:
+        return event.data is not None and event.data.strip() == "[DONE]"
+
     def decode(self, event: Event) -> Decoded | None:
         data = event.data
         if data is not None and data.strip() == "[DONE]":

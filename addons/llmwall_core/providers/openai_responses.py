@@ -12,7 +12,7 @@ from ..framing import reframe_sse
 from ..jsonpath import Path
 from ..model import TextPiece
 from .base import Decoded, Delta, Event, Summary
-from ._util import Pieces, as_list, dumps, dumps_bytes, get_dict, get_list, loads, schema_descriptions
+from ._util import Pieces, as_list, dumps, dumps_bytes, event_type, get_dict, get_list, loads, schema_descriptions
 
 ROLES = {"system": "system", "developer": "developer", "user": "user", "assistant": "assistant"}
 
@@ -141,6 +141,13 @@ class ResponsesCodec:
 
     def __init__(self) -> None:
         self._ended: set[Hashable] = set()  # each channel is reported ended once
+
+    def is_final(self, event: Event) -> bool:
+        if event.name is not None:
+            return event.name in _FINAL
+        if event.data is not None and event.data.strip() == "[DONE]":
+            return True  # OpenRouter ends its Responses streams with the Chat API's marker too
+        return event_type(event.data) in _FINAL
 
     def decode(self, event: Event) -> Decoded | None:
         data = event.data
