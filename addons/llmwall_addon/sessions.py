@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from mitmproxy import ctx, http
 from mitmproxy.websocket import WebSocketMessage
 
-from llmwall_core.policy import UnreadableBody, inspect_message, inspect_server_message, restore_message
+from llmwall_core.policy import UnreadableBody, Verdict, inspect_message, inspect_server_message, restore_message
 
 from .exchange import Exchange, annotate
 
@@ -54,19 +54,7 @@ class WebSocketSessions:
                 return
             self._refuse_message(flow, exchange, message, f"llmwall could not read this message: {exc}")
             return
-        if not verdict.findings:
-            return
-        exchange.findings.extend(verdict.findings)
-        if verdict.blocked and self.settings.enforce:
-            exchange.decision = "blocked"
-            self._refuse_message(flow, exchange, message, f"llmwall blocked this message (rules: "
-                                 f"{', '.join(verdict.blocked_by)}; incident {verdict.incident})")
-            return
-        if verdict.body is not None:
-            message.content = verdict.body
-        if exchange.decision == "allowed":
-            exchange.decision = verdict.decision
-        annotate(flow, exchange)
+        self._apply(flow, exchange, message, verdict, "llmwall blocked this message")
 
     def _scan_provider_message(self, flow: http.HTTPFlow, exchange: Exchange, message: WebSocketMessage) -> None:
         """An event that completes a text or a tool call goes through the output rules; any other gets this
@@ -81,11 +69,19 @@ class WebSocketSessions:
             if self.settings.enforce and (restored := restore_message(exchange.vault, message.text)) is not None:
                 message.text = restored
             return
+        self._apply(flow, exchange, message, verdict, "llmwall blocked the provider's message")
+
+    def _apply(self, flow: http.HTTPFlow, exchange: Exchange, message: WebSocketMessage, verdict: Verdict,
+               blocked: str) -> None:
+        """Record a message's findings and carry out its verdict: drop it, rewrite it, or let it pass."""
+        assert self.settings is not None
+        if not verdict.findings and verdict.body is None:
+            return
         exchange.findings.extend(verdict.findings)
         if verdict.blocked and self.settings.enforce:
             exchange.decision = "blocked"
-            self._refuse_message(flow, exchange, message, f"llmwall blocked the provider's message (rules: "
-                                 f"{', '.join(verdict.blocked_by)})")
+            incident = f"; incident {verdict.incident}" if verdict.incident else ""
+            self._refuse_message(flow, exchange, message, f"{blocked} (rules: {', '.join(verdict.blocked_by)}{incident})")
             return
         if verdict.body is not None:
             message.content = verdict.body

@@ -17,6 +17,23 @@ from tests.e2e.harness import free_port, metric_value, scrape
 from tests.fakeprovider import ToolCall
 
 
+def read_until(proxy, stop) -> list[bytes]:
+    """Stream a chat reply through `proxy` with requests, line by line, and close the connection at the first
+    line `stop` accepts, as a client that stops reading does. The lines read."""
+    body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+    lines: list[bytes] = []
+    with requests.Session() as session:
+        session.trust_env = False
+        with session.post("https://api.openai.com/v1/chat/completions", json=body, stream=True, timeout=20,
+                          headers={"authorization": "Bearer sk-test"}, verify=str(proxy.ca_path),
+                          proxies={"https": proxy.url}) as response:
+            for line in response.iter_lines():
+                lines.append(line)
+                if stop(line):
+                    break
+    return lines
+
+
 @pytest.fixture()
 def cut_proxy(proxy_factory, monkeypatch):
     port = free_port()
@@ -95,15 +112,7 @@ def test_a_client_that_goes_away_mid_stream_releases_the_provider_connection(cut
 
     reply = fake.script(text=["first. ", "second. ", "third. "], hold_after=2)
     try:
-        body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
-        with requests.Session() as session:
-            session.trust_env = False
-            with session.post("https://api.openai.com/v1/chat/completions", json=body, stream=True, timeout=20,
-                              headers={"authorization": "Bearer sk-test"}, verify=str(cut_proxy.ca_path),
-                              proxies={"https": cut_proxy.url}) as response:
-                for line in response.iter_lines():
-                    if b"first." in line:
-                        break  # the user cancelled: the connection closes with the client
+        read_until(cut_proxy, lambda line: b"first." in line)  # the user cancelled: the connection closes
         assert reply.peer_closed.wait(5), "the provider connection stayed open after the client left"
     finally:
         reply.release()
@@ -145,17 +154,7 @@ def test_a_client_that_leaves_after_done_had_a_complete_reply(proxy_factory, fak
     proxy = proxy_factory(sets=[f"llmwall_metrics_port={port}"])
     reply = fake.script(text=["first. ", "second. "], hold_after=1000)  # all events, then the end is held
     try:
-        body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
-        with requests.Session() as session:
-            session.trust_env = False
-            with session.post("https://api.openai.com/v1/chat/completions", json=body, stream=True, timeout=20,
-                              headers={"authorization": "Bearer sk-test"}, verify=str(proxy.ca_path),
-                              proxies={"https": proxy.url}) as response:
-                lines = []
-                for line in response.iter_lines():
-                    lines.append(line)
-                    if line == b"data: [DONE]":
-                        break  # and the connection closes with the client
+        lines = read_until(proxy, lambda line: line == b"data: [DONE]")  # and the connection closes
         assert any(b"second." in line for line in lines)
         assert reply.peer_closed.wait(5), "the provider connection stayed open after the client left"
     finally:
